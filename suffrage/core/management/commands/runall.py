@@ -1,0 +1,23 @@
+"""Run the web server and the task worker together, for a local installation."""
+
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Start the task worker in the background and the web server in the foreground."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", "*"])
+        try:
+            call_command("runserver", options["addrport"])
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)

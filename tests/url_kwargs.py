@@ -1,0 +1,18 @@
+"""How the generic access test makes an object for each campaign-scoped URL argument.
+
+When a new view takes a new URL argument (say `person_id`), add a line here that
+creates such an object in the given campaign and returns its id; the access test
+then checks that another campaign's object is a 404 in that view.
+"""
+
+from collections.abc import Callable
+
+from suffrage.core.models import Campaign
+from tests import factories
+
+OBJECT_FACTORIES: dict[str, Callable[[Campaign], int]] = {
+    "membership_id": lambda campaign: factories.MembershipFactory(campaign=campaign).pk,
+    "invitation_id": lambda campaign: factories.InvitationFactory(campaign=campaign).pk,
+    "election_id": lambda campaign: factories.CalendarElectionFactory(campaign=campaign).pk,
+    "job_id": lambda campaign: factories.JobFactory(campaign=campaign).pk,
+}
