@@ -164,6 +164,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Suffrage"
+# Accept the code of the neighbouring 30-second window: phone clocks drift.
+MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # How long an MFA check counts as "recent" for exports and other sensitive acts.

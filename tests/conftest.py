@@ -1,5 +1,6 @@
 """Shared fixtures: a campaign with one member per role, and an outsider campaign."""
 
+import socket
 from collections.abc import Callable
 
 import pytest
@@ -13,7 +14,10 @@ from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, UserFa
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     """Job outputs go to a temporary folder, not the developer's var/."""
-    settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},
+    }
 
 
 @pytest.fixture
@@ -67,3 +71,33 @@ def login() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback (aiosmtpd); Django sends to it over SMTP.
+
+    Yields the list of received messages (email.message.Message objects).
+    """
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(message_from_bytes(envelope.content))
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:  # a free port: aiosmtpd cannot start on port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    yield received
+    controller.stop()

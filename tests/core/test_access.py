@@ -66,7 +66,7 @@ def test_every_campaign_view_url_argument_has_an_object_factory():
 
 def test_every_campaign_view_is_registered_under_a_campaign_slug():
     # A view wrapped in campaign_view but mounted without <campaign_slug> would fail at run time.
-    for namespace, pattern, converters in _walk(get_resolver().url_patterns):
+    for _namespace, pattern, converters in _walk(get_resolver().url_patterns):
         if hasattr(pattern.callback, "campaign_permission"):
             assert "campaign_slug" in converters, pattern.name
 
