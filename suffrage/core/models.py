@@ -200,6 +200,19 @@ class AuditLog(models.Model):
         raise PermissionError("The audit log is append-only.")
 
 
+# How the progress display names the counters jobs keep (unknown keys show as is).
+JOB_COUNT_LABELS = {
+    "rows": _("rows"),
+    "created": _("created"),
+    "updated": _("updated"),
+    "merged": _("merged"),
+    "skipped": _("skipped"),
+    "rejected": _("rejected"),
+    "sent": _("sent"),
+    "errors": _("problems"),
+}
+
+
 class Job(models.Model):
     """A long task's visible state: progress, counts, errors and final report."""
 
@@ -237,6 +250,9 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def labelled_counts(self) -> list[tuple[str, int]]:
+        return [(str(JOB_COUNT_LABELS.get(key, key)), value) for key, value in self.counts.items()]
 
     @property
     def percent(self) -> int | None:

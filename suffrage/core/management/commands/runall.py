@@ -1,5 +1,6 @@
 """Run the web server and the task worker together, for a local installation."""
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -15,6 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # runserver's autoreloader runs this command again in a child process
+        # (RUN_MAIN=true): only the first process starts the worker.
+        if os.environ.get("RUN_MAIN") == "true":
+            call_command("runserver", options["addrport"])
+            return
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", "*"])
         try:
             call_command("runserver", options["addrport"])
