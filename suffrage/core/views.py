@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
@@ -92,9 +93,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         # Remember the invitation through sign-up or sign-in; the address it was
         # sent to is proven by the link, so sign-up with it needs no verification.
         request.session[INVITATION_SESSION_KEY] = token
-        from allauth.account.adapter import get_adapter
-
-        get_adapter(request).stash_verified_email(request, invitation.email)
+        get_account_adapter(request).stash_verified_email(request, invitation.email)
         has_account = User.objects.filter(email__iexact=invitation.email).exists()
         return render(
             request,

@@ -1,11 +1,7 @@
 """Jobs: progress, failure, idempotence, the progress partial, and real workers
 (the database worker as a separate process, and RQ on the local Redis)."""
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -17,8 +13,7 @@ from suffrage.core.jobs import job_run
 from suffrage.core.models import Job
 from suffrage.core.tasks import audit_export_task
 from tests.factories import AuditLogFactory, JobFactory
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.manage import run_manage
 
 
 @pytest.mark.django_db
@@ -98,15 +93,12 @@ def test_the_database_worker_process_runs_a_queued_job(campaign, owner):
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}):
         job = audit_export_start(campaign=campaign, actor=owner, filters={})
     assert Job.objects.get(pk=job.pk).status == Job.Status.PENDING
-    env = {**os.environ, "DATABASE_URL": _database_url(), "TASKS_BACKEND": "database", "SECRET_KEY": "worker-test"}
-    env.pop("PYTEST_XDIST_WORKER", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_manage(
+        "db_worker",
+        "--batch",
+        "--no-startup-delay",
+        "--no-reload",
+        env={"DATABASE_URL": _database_url(), "TASKS_BACKEND": "database", "SECRET_KEY": "worker-test"},
     )
     assert result.returncode == 0, result.stderr
     job.refresh_from_db()

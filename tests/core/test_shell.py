@@ -3,9 +3,6 @@ calendar, campaign creation, demo data, deployment checks."""
 
 import datetime
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from django.urls import reverse
 
 from suffrage.core.models import AuditLog, CalendarElection, Campaign, Membership, User
 from suffrage.core.roles import Role
+from tests.manage import run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,29 +135,17 @@ def test_the_demo_command_is_idempotent_and_its_accounts_sign_in():
 
 
 def test_production_settings_pass_the_deployment_checks():
-    # The browser tests allow async-unsafe ORM calls in this process; production does not.
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env |= {
+    production = {
         "DEBUG": "0",
         "SECRET_KEY": "a-production-secret-key-that-is-long-enough-for-django-checks-0123456789",
         "ALLOWED_HOSTS": "suffrage.example.org",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {"DEBUG": "0"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    result = run_manage("check", env={"DEBUG": "0"}, drop=("SECRET_KEY",))
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
