@@ -42,6 +42,8 @@ DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
     "suffrage.core",
+    "suffrage.people",
+    "suffrage.imports",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -174,6 +176,16 @@ INVITATION_DAYS = 7
 # Anyone may create an account (and then a campaign) when on; otherwise accounts
 # come from invitations and from `manage.py createcampaign`.
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
+
+# --- Imports ----------------------------------------------------------------
+# Limits on uploaded files; each is reported to the user by name when crossed.
+IMPORT_LIMITS = {
+    "max_bytes": int(env("IMPORT_MAX_MB", "200")) * 1024 * 1024,
+    "max_rows": int(env("IMPORT_MAX_ROWS", "2000000")),
+    "max_columns": int(env("IMPORT_MAX_COLUMNS", "200")),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email --------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -4,5 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
+    path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
+    path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
     path("", include("suffrage.core.urls")),
 ]

@@ -87,3 +87,77 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
 
     campaign = factory.SubFactory(CampaignFactory)
     action = "test.action"
+
+
+# --- people and imports ---------------------------------------------------------
+
+from suffrage.imports.models import ImportBatch  # noqa: E402
+from suffrage.people.models import CustomField, Person, PersonEmail, PersonPhone, Source  # noqa: E402
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+        skip_postgeneration_save = True
+
+    campaign = factory.SubFactory(CampaignFactory)
+    first_names = factory.Faker("first_name", locale="fr_FR")
+    usage_name = factory.Faker("last_name", locale="fr_FR")
+    source = Source.MANUAL
+    legal_basis = "consent"
+
+    @factory.post_generation
+    def search_keys(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            from suffrage.people.services import person_refresh_search
+
+            person_refresh_search(self)
+
+
+class PersonEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonEmail
+
+    person = factory.SubFactory(PersonFactory)
+    campaign = factory.SelfAttribute("person.campaign")
+    address = factory.Sequence(lambda n: f"elector{n}@example.org")
+
+
+class PersonPhoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonPhone
+
+    person = factory.SubFactory(PersonFactory)
+    campaign = factory.SelfAttribute("person.campaign")
+    number = factory.Sequence(lambda n: f"+336{n:08d}")
+    kind = "mobile"
+    sms_capable = True
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomField
+
+    campaign = factory.SubFactory(CampaignFactory)
+    label = "Quartier"
+    key = factory.Sequence(lambda n: f"field{n}")
+    kind = CustomField.Kind.TEXT
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportBatch
+
+    campaign = factory.SubFactory(CampaignFactory)
+    original_name = "contacts.csv"
+    file = factory.django.FileField(
+        data="Prénom;Nom;Email\nAnne;Le Gall;anne@example.org\n".encode(), filename="contacts.csv"
+    )
+    sha256 = "0" * 64
+    format = "csv"
+    encoding = "utf-8"
+    delimiter = ";"
+    headers = ["Prénom", "Nom", "Email"]
+    mapping = ["first_names", "usage_name", "email"]
+    source = "import"
+    legal_basis = "consent"

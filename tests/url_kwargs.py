@@ -15,4 +15,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int]] = {
     "invitation_id": lambda campaign: factories.InvitationFactory(campaign=campaign).pk,
     "election_id": lambda campaign: factories.CalendarElectionFactory(campaign=campaign).pk,
     "job_id": lambda campaign: factories.JobFactory(campaign=campaign).pk,
+    "person_id": lambda campaign: factories.PersonFactory(campaign=campaign).pk,
+    "other_id": lambda campaign: factories.PersonFactory(campaign=campaign).pk,
+    "field_id": lambda campaign: factories.CustomFieldFactory(campaign=campaign).pk,
+    "batch_id": lambda campaign: factories.ImportBatchFactory(campaign=campaign).pk,
 }

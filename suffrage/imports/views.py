@@ -1,0 +1,162 @@
+"""Import pages: upload, map and check, run, follow, download the row report."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view
+from suffrage.core.audit import audit_record
+from suffrage.core.exports import safe_cell
+from suffrage.imports import services
+from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
+from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
+from suffrage.people.models import LegalBasis, Source
+
+# The people import: later kinds (roll, results) bring their own permission.
+PERMISSION = "people.import_people"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV or Excel (XLSX) file"))
+
+
+class OptionsForm(forms.Form):
+    source = forms.ChoiceField(label=gettext_lazy("Where these people come from"), choices=[("", "—"), *Source.choices])
+    legal_basis = forms.ChoiceField(label=gettext_lazy("Legal basis"), choices=[("", "—"), *LegalBasis.choices])
+    match_on = forms.ChoiceField(label=gettext_lazy("Match existing people by"), choices=MatchOn.choices)
+    on_match = forms.ChoiceField(label=gettext_lazy("When a person matches"), choices=OnMatch.choices)
+    preset_name = forms.CharField(label=gettext_lazy("Save this mapping as (optional)"), required=False, max_length=100)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("source", "legal_basis"):
+            if not data.get(name):
+                self.add_error(name, _("Required: every person must carry their source and legal basis."))
+        return data
+
+
+def _mapping_errors(batch: ImportBatch, mapping: list[str]) -> list[str]:
+    errors = []
+    chosen = [target for target in mapping if target]
+    repeated = {target for target in chosen if chosen.count(target) > 1 and target != "tags"}
+    if repeated:
+        errors.append(_("Each field can take only one column: %(fields)s.") % {"fields": ", ".join(sorted(repeated))})
+    if not IDENTIFYING_TARGETS & set(chosen):
+        errors.append(_("Map at least one column to a name, an email, a phone or an external identifier."))
+    return errors
+
+
+@campaign_view(PERMISSION)
+def batch_list(request: CampaignRequest) -> HttpResponse:
+    batches = ImportBatch.objects.filter(campaign=request.campaign).select_related("created_by", "job")[:50]
+    return render(request, "imports/batch_list.html", {"batches": batches, "form": UploadForm()})
+
+
+@campaign_view(PERMISSION, methods=["POST"])
+def batch_upload(request: CampaignRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to import."))
+        return redirect("imports:list", request.campaign.slug)
+    try:
+        batch = services.batch_create(campaign=request.campaign, upload=form.cleaned_data["file"], actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:list", request.campaign.slug)
+    return redirect("imports:detail", request.campaign.slug, batch.pk)
+
+
+@campaign_view(PERMISSION)
+def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
+    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    targets = targets_for(request.campaign.pk)
+    initial = {
+        "source": batch.source or Source.IMPORT,
+        "legal_basis": batch.legal_basis,
+        "match_on": batch.match_on,
+        "on_match": batch.on_match,
+    }
+    options = OptionsForm(request.POST or None, initial=initial)
+    mapping = (
+        [request.POST.get(f"column_{i}", "") for i in range(len(batch.headers))] if request.POST else batch.mapping
+    )
+    mapping_errors: list[str] = []
+    editable = batch.status in (ImportBatch.Status.DRAFT, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
+    if request.method == "POST" and editable:
+        mapping_errors = _mapping_errors(batch, mapping)
+        if options.is_valid() and not mapping_errors:
+            services.batch_configure(
+                batch=batch,
+                mapping=mapping,
+                options=options.cleaned_data,
+                preset_name=options.cleaned_data["preset_name"],
+                actor=request.user,
+            )
+            dry_run = request.POST.get("action") != "run"
+            job = services.import_start(batch=batch, actor=request.user, dry_run=dry_run)
+            return redirect("core:job", request.campaign.slug, job.pk) if not dry_run else redirect(request.path)
+    context = {
+        "batch": batch,
+        "columns": list(
+            zip(range(len(batch.headers)), batch.headers, mapping or [""] * len(batch.headers), strict=False)
+        ),
+        "targets": targets,
+        "options": options,
+        "mapping_errors": mapping_errors,
+        "editable": editable,
+        "previous": services.same_file_imported_before(batch),
+    }
+    return render(request, "imports/batch_detail.html", context)
+
+
+@campaign_view(PERMISSION, methods=["POST"])
+def batch_run(request: CampaignRequest, batch_id: int) -> HttpResponse:
+    """Resume an import that stopped (a crash, a restart): rows already decided are kept."""
+    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    if batch.status not in (ImportBatch.Status.FAILED, ImportBatch.Status.RUNNING) or (
+        batch.job and not batch.job.is_finished
+    ):
+        messages.error(request, _("This import is not waiting to be resumed."))
+        return redirect("imports:detail", request.campaign.slug, batch.pk)
+    job = services.import_start(batch=batch, actor=request.user, dry_run=False)
+    return redirect("core:job", request.campaign.slug, job.pk)
+
+
+@campaign_view(PERMISSION)
+def batch_report(request: CampaignRequest, batch_id: int) -> HttpResponse | StreamingHttpResponse:
+    """Every row's verdict, with the column and reason for rejected rows."""
+    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    audit_record(action="import.report_download", campaign=request.campaign, obj=batch)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(Echo())
+        yield "\ufeff" + writer.writerow([_("row"), _("verdict"), _("person"), _("column"), _("reason")])
+        for row in batch.rows.order_by("row_number").iterator(chunk_size=5000):
+            problems = row.messages or [{"field": "", "message": ""}]
+            for problem in problems:
+                cells = [
+                    row.row_number,
+                    row.get_verdict_display(),
+                    row.person_id or "",
+                    problem["field"],
+                    problem["message"],
+                ]
+                yield writer.writerow([safe_cell(cell) for cell in cells])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-report.csv"'
+    return response

@@ -1,0 +1,162 @@
+"""Reads on people, shared by pages, exports and (later) segments and the API."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from suffrage.core.models import AuditLog, Campaign
+from suffrage.people.models import (
+    Channel,
+    ConsentEvent,
+    DuplicateDismissal,
+    Note,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PostalAddress,
+)
+
+SORTS = {
+    "name": ("name_key", "pk"),
+    "-name": ("-name_key", "-pk"),
+    "created": ("created_at", "pk"),
+    "-created": ("-created_at", "-pk"),
+}
+
+
+def people_filtered(campaign: Campaign, params: dict[str, Any]) -> QuerySet[Person]:
+    """The people list's query: search, filters and sort from the page's parameters."""
+    people = Person.objects.filter(campaign=campaign)
+    if text := str(params.get("q", "")).strip():
+        people = people.search(text)
+    if tag := params.get("tag"):
+        people = people.filter(tags__pk=tag)
+    if source := params.get("source"):
+        people = people.filter(source=source)
+    if legal_basis := params.get("legal_basis"):
+        people = people.filter(legal_basis=legal_basis)
+    if (channel := params.get("reachable")) in Channel.values:
+        people = people.reachable_by(channel)
+    if params.get("notice_owed"):
+        people = people.filter(source__in=["import", "social", "roll"], notice_sent_at__isnull=True)
+    return people.order_by(*SORTS.get(str(params.get("sort")), SORTS["name"]))
+
+
+def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:
+    """What a row of the list shows, fetched in a fixed number of queries."""
+    return people.prefetch_related(
+        Prefetch("emails", queryset=PersonEmail.objects.order_by("-is_primary", "pk")),
+        Prefetch("phones", queryset=PersonPhone.objects.order_by("pk")),
+        Prefetch("addresses", queryset=PostalAddress.objects.order_by("pk")),
+        "tags",
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # "audit", "consent", "note"
+    item: Any
+
+
+def person_timeline(person: Person) -> list[TimelineEntry]:
+    """Everything that happened to this person, newest first (merged records included)."""
+    ids = [str(person.pk), *(str(pk) for pk in person.merged_ids)]
+    # Consent changes show as ledger entries, which carry the proof; their audit rows would repeat them.
+    audits = (
+        AuditLog.objects.filter(campaign=person.campaign, object_type="people.person", object_id__in=ids)
+        .exclude(action__startswith="consent.")
+        .select_related("actor")
+    )
+    consents = ConsentEvent.objects.filter(person=person).select_related("recorded_by")
+    notes = Note.objects.filter(person=person).select_related("author")
+    entries = chain(
+        (TimelineEntry(entry.at, "audit", entry) for entry in audits),
+        (TimelineEntry(event.at, "consent", event) for event in consents),
+        (TimelineEntry(note.created_at, "note", note) for note in notes),
+    )
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    first: Person
+    second: Person
+    reason: str
+
+
+def _pairs_sharing(
+    campaign: Campaign, model: type[PersonEmail] | type[PersonPhone], field: str
+) -> list[tuple[int, int, str]]:
+    shared = (
+        model.objects.filter(campaign=campaign)
+        .values(field)
+        .annotate(n=Count("person", distinct=True))
+        .filter(n__gt=1)
+        .values_list(field, flat=True)
+    )
+    by_value: dict[str, list[int]] = {}
+    for value, person_id in model.objects.filter(campaign=campaign, **{f"{field}__in": shared}).values_list(
+        field, "person_id"
+    ):
+        by_value.setdefault(value, []).append(person_id)
+    return [(ids[0], other, value) for value, ids in by_value.items() for other in sorted(set(ids))[1:]]
+
+
+def _pairs_by_name(campaign: Campaign) -> list[tuple[int, int, str]]:
+    """Same normalised name and the same birth date, or the same name and postcode."""
+    pairs = []
+    same_name = (
+        Person.objects.filter(campaign=campaign)
+        .exclude(name_key="")
+        .values("name_key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("name_key", flat=True)
+    )
+    groups: dict[str, list[Person]] = {}
+    people = Person.objects.filter(campaign=campaign, name_key__in=same_name).prefetch_related("addresses")
+    for person in people:
+        groups.setdefault(person.name_key, []).append(person)
+    for group in groups.values():
+        for index, first in enumerate(group):
+            for second in group[index + 1 :]:
+                if first.birth_date and first.birth_date == second.birth_date:
+                    pairs.append((first.pk, second.pk, "birth_date"))
+                elif {a.postcode for a in first.addresses.all() if a.postcode} & {
+                    a.postcode for a in second.addresses.all() if a.postcode
+                }:
+                    pairs.append((first.pk, second.pk, "address"))
+    return pairs
+
+
+def duplicate_pairs(campaign: Campaign, *, limit: int = 100) -> list[DuplicatePair]:
+    """Likely duplicates: same email or phone; same name with the same birth date or postcode."""
+    candidates: dict[tuple[int, int], str] = {}
+    for first, second, reason in chain(
+        ((a, b, "email") for a, b, _ in _pairs_sharing(campaign, PersonEmail, "address")),
+        ((a, b, "phone") for a, b, _ in _pairs_sharing(campaign, PersonPhone, "number")),
+        _pairs_by_name(campaign),
+    ):
+        key = (min(first, second), max(first, second))
+        candidates.setdefault(key, reason)
+    dismissed = set(DuplicateDismissal.objects.filter(campaign=campaign).values_list("first_id", "second_id"))
+    keys = [key for key in sorted(candidates) if key not in dismissed][:limit]
+    people = Person.objects.filter(pk__in={pk for key in keys for pk in key}).prefetch_related(
+        "emails", "phones", "addresses", "tags"
+    )
+    by_id = {person.pk: person for person in people}
+    return [DuplicatePair(by_id[a], by_id[b], candidates[(a, b)]) for a, b in keys if a in by_id and b in by_id]
+
+
+def reachability_counts(campaign: Campaign) -> dict[str, int]:
+    people = Person.objects.filter(campaign=campaign)
+    return people.aggregate(
+        total=Count("pk"),
+        **{channel: Count("pk", filter=Q(**{f"consent_{channel}": True})) for channel in Channel.values},
+    )
