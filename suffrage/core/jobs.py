@@ -71,6 +71,13 @@ class JobProgress:
         self.error_count = int(job.counts.get("errors", 0))
         self._last_write = 0.0
 
+    def reset(self) -> None:
+        """Start counting afresh (a job run again after a crash recounts what was done)."""
+        self.job.done = 0
+        self.counts.clear()
+        self.errors.clear()
+        self.error_count = 0
+
     def set_total(self, total: int) -> None:
         self.job.total = total
         self.flush()

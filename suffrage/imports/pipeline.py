@@ -126,8 +126,15 @@ def _process_chunk(
     return [(number, verdict or next(handled)) for number, verdict in results]
 
 
+def _report(progress: JobProgress, number: int, verdict: Verdict) -> None:
+    for message in verdict.messages:
+        progress.error(message["message"], row=number, field=message.get("field") or None)
+    progress.advance(**{verdict.verdict: 1})
+
+
 def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) -> dict[str, Any]:
     """Run (or dry-run) the batch; returns the counts per verdict."""
+    progress.reset()
     try:
         progress.set_total(count_rows(batch))
     except ImportFileError as error:
@@ -135,9 +142,9 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
         raise
     done_until = 0 if dry_run else batch.rows.aggregate(last=Max("row_number"))["last"] or 0
     if done_until:
-        # Resuming: count what earlier attempts already decided.
-        for row in batch.rows.values("verdict"):
-            progress.advance(**{row["verdict"]: 1})
+        # Resuming: count what earlier attempts already decided, problems included.
+        for row in batch.rows.values("row_number", "verdict", "messages").iterator():
+            _report(progress, row["row_number"], Verdict(row["verdict"], messages=row["messages"]))
     handler = handler_for(batch)
     for chunk in _chunks(batch, done_until):
         try:
@@ -152,8 +159,6 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
         except _DryRunRollback:
             pass
         for number, verdict in verdicts:
-            for message in verdict.messages:
-                progress.error(message["message"], row=number, field=message.get("field") or None)
-            progress.advance(**{verdict.verdict: 1})
+            _report(progress, number, verdict)
     progress.flush()
     return {key: value for key, value in progress.counts.items() if key != "errors"}

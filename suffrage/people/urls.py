@@ -6,6 +6,7 @@ app_name = "people"
 
 urlpatterns = [
     path("", views.person_list, name="list"),
+    path("counts/", views.person_counts, name="counts"),
     path("bulk/", views.person_bulk, name="bulk"),
     path("new/", views.person_new, name="new"),
     path("export/", views.person_export, name="export"),

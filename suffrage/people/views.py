@@ -63,10 +63,15 @@ def person_list(request: CampaignRequest) -> HttpResponse:
         "can_edit": can(request, "people.edit_people"),
         "can_export": can(request, "people.export_people"),
         "can_manage_fields": can(request, "people.manage_fields"),
-        "counts": reachability_counts(request.campaign),
     }
     template = "people/htmx/results.html" if request.htmx else "people/person_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@campaign_view("people.view_people")
+def person_counts(request: CampaignRequest) -> HttpResponse:
+    """How many people are reachable on each channel; loaded after the list, as it scans the whole base."""
+    return render(request, "people/htmx/counts.html", {"counts": reachability_counts(request.campaign)})
 
 
 @campaign_view("people.bulk_edit", methods=["POST"])

@@ -198,3 +198,15 @@ def test_a_second_campaign_member_sees_only_their_campaigns_people(campaign, oth
     user = UserFactory()
     MembershipFactory(campaign=other_campaign, user=user, role=Role.MANAGER)
     assert "Brestois" not in _list(login(user), other_campaign).content.decode()
+
+
+def test_reachability_counts_are_loaded_after_the_list(campaign, manager, login):
+    person = PersonFactory(campaign=campaign)
+    PersonEmailFactory(person=person)
+    services.consent_record(person=person, channel="email", granted=True, source=Source.WEB_FORM)
+    PersonFactory(campaign=campaign)
+    client = login(manager)
+    page = _list(client, campaign).content.decode()
+    assert reverse("people:counts", args=[campaign.slug]) in page
+    counts = client.get(reverse("people:counts", args=[campaign.slug]), headers={"HX-Request": "true"}).content.decode()
+    assert counts.split()[0] == "2" and " 1 " in counts
