@@ -9,7 +9,15 @@ from playwright.sync_api import expect
 
 from suffrage.core.models import User
 from suffrage.core.roles import Role
-from tests.factories import PASSWORD, AuditLogFactory, CampaignFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    AuditLogFactory,
+    CampaignFactory,
+    MembershipFactory,
+    PersonEmailFactory,
+    PersonFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +36,8 @@ def two_campaigns():
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     AuditLogFactory(campaign=brest, action="campaign.update")
+    person = PersonFactory(campaign=brest, pk=4242, first_names="Maïwenn", usage_name="Le Bihan-Kerouanton")
+    PersonEmailFactory(person=person, address="maiwenn.lebihan-kerouanton@example.org")
     return user, secret, brest, quimper
 
 
@@ -79,7 +89,18 @@ def test_an_export_shows_its_progress_then_its_download(page, live_server, two_c
     expect(page.locator(".job-progress a[download]")).to_be_visible()
 
 
-@pytest.mark.parametrize("path", ["/c/brest/", "/c/brest/members/", "/c/brest/audit/", "/c/brest/settings/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/brest/",
+        "/c/brest/members/",
+        "/c/brest/audit/",
+        "/c/brest/settings/",
+        "/c/brest/people/",
+        "/c/brest/people/4242/",
+        "/c/brest/imports/",
+    ],
+)
 def test_pages_fit_a_360_pixel_phone(browser, live_server, two_campaigns, path):
     user, secret, *_ = two_campaigns
     context = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740})
