@@ -8,13 +8,13 @@ from typing import Any
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.core.pagination import CappedPaginator
 from suffrage.imports.normalise import InvalidValue, normalise_email, normalise_phone
 from suffrage.people import services
 from suffrage.people.exports import people_export_start
@@ -51,7 +51,7 @@ def _filters(request: CampaignRequest) -> tuple[PeopleFilterForm, dict[str, Any]
 def person_list(request: CampaignRequest) -> HttpResponse:
     form, params = _filters(request)
     people = people_filtered(request.campaign, params)
-    page = Paginator(people_for_list(people), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(people_for_list(people), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

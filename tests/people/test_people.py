@@ -210,3 +210,14 @@ def test_reachability_counts_are_loaded_after_the_list(campaign, manager, login)
     assert reverse("people:counts", args=[campaign.slug]) in page
     counts = client.get(reverse("people:counts", args=[campaign.slug]), headers={"HX-Request": "true"}).content.decode()
     assert counts.split()[0] == "2" and " 1 " in counts
+
+
+def test_the_list_counts_up_to_a_cap_so_pages_stay_fast(campaign, manager, login, monkeypatch):
+    from suffrage.core import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for _ in range(5):
+        PersonFactory(campaign=campaign)
+    page = _list(login(manager), campaign)
+    assert page.context["page"].paginator.count == 3
+    assert page.context["page"].paginator.is_capped
