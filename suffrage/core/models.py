@@ -159,15 +159,32 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """For ledgers: rows are added, never changed or deleted through the ORM."""
+
     def update(self, **kwargs: Any) -> int:
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError(f"{self.model.__name__} rows are append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError(f"{self.model.__name__} rows are append-only.")
 
 
-class AuditLog(models.Model):
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"{type(self).__name__} rows are append-only.")
+
+
+class AuditLog(AppendOnlyModel):
     """Append-only: who did what, when, to which object, with old and new values."""
 
     campaign = models.ForeignKey(Campaign, null=True, on_delete=models.CASCADE, related_name="+")
@@ -182,22 +199,12 @@ class AuditLog(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
-    objects = AuditLogQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["campaign", "-at"], name="audit_campaign_at")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit log is append-only.")
 
 
 # How the progress display names the counters jobs keep (unknown keys show as is).

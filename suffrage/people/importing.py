@@ -246,14 +246,14 @@ class PeopleImporter:
                 campaign=self.campaign,
                 source=self.batch.source,
                 legal_basis=self.batch.legal_basis,
-                source_detail=self.detail,
+                # The row is part of the record's provenance; values set at creation need no
+                # per-field entry (field_sources records only later changes).
+                source_detail=f"{self.detail}, {_('row')} {plan.records[0].number}",
                 created_by=self.batch.created_by,
                 collected_at=now,
                 custom={k: v for r in plan.records for k, v in r.custom.items() if v is not None},
                 **fields,
             )
-            stamp = {"source": self.batch.source, "detail": f"{self.detail}, {_('row')} {plan.records[0].number}"}
-            person.field_sources = {name: {**stamp, "at": now.isoformat(timespec="seconds")} for name in fields}
             for record in plan.records:
                 for channel, granted in record.consents.items():
                     setattr(person, f"consent_{channel}", granted)

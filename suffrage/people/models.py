@@ -3,14 +3,12 @@ each piece came from and on which legal basis."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from suffrage.core.models import Campaign
+from suffrage.core.models import AppendOnlyModel, Campaign
 
 
 class Source(models.TextChoices):
@@ -93,7 +91,8 @@ class Person(models.Model):
     )
     external_id = models.CharField(_("external identifier"), max_length=100, blank=True)
 
-    # Provenance of the record as a whole; per-field provenance is in field_sources.
+    # Provenance of the record and of the values it was created with; a value changed
+    # later from another source records that source in field_sources.
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
     legal_basis = models.CharField(_("legal basis"), max_length=30, choices=LegalBasis.choices)
@@ -279,15 +278,7 @@ class Note(models.Model):
         return self.text[:50]
 
 
-class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("The consent ledger is append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The consent ledger is append-only.")
-
-
-class ConsentEvent(models.Model):
+class ConsentEvent(AppendOnlyModel):
     """One line of the append-only consent ledger, with its proof."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consent_events")
@@ -303,18 +294,11 @@ class ConsentEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = ConsentEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.channel} {'+' if self.granted else '-'} {self.at:%Y-%m-%d}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("The consent ledger is append-only.")
-        super().save(*args, **kwargs)
 
 
 class DuplicateDismissal(models.Model):

@@ -106,7 +106,6 @@ def person_create(
         **fields,
     )
     filled = [name for name, value in fields.items() if value not in ("", None, False, {})]
-    record_field_sources(person, filled, source=source, detail=person.source_detail)
     person.full_clean(exclude=["search_text", "name_key"])
     person.save()
     if email:

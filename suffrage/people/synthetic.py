@@ -65,19 +65,21 @@ def synthetic_contacts(count: int, *, seed: int = 2027) -> Iterator[dict[str, st
         }
 
 
-CSV_HEADERS = ["Civilité", "Prénom", "Nom", "Date de naissance", "Courriel", "Portable", "N°", "Voie", "CP", "Ville"]
-CSV_MAPPING = [
-    "civility",
-    "first_names",
-    "usage_name",
-    "birth_date",
-    "email",
-    "phone",
-    "number",
-    "street",
-    "postcode",
-    "town",
+# The file's columns: (header, key in synthetic_contacts rows, import target).
+CSV_COLUMNS = [
+    ("Civilité", "civility", "civility"),
+    ("Prénom", "first_names", "first_names"),
+    ("Nom", "last_name", "usage_name"),
+    ("Date de naissance", "birth_date", "birth_date"),
+    ("Courriel", "email", "email"),
+    ("Portable", "phone", "phone"),
+    ("N°", "number", "number"),
+    ("Voie", "street", "street"),
+    ("CP", "postcode", "postcode"),
+    ("Ville", "town", "town"),
 ]
+CSV_HEADERS = [header for header, _key, _target in CSV_COLUMNS]
+CSV_MAPPING = [target for _header, _key, target in CSV_COLUMNS]
 
 
 def write_contacts_csv(path: Path, count: int, *, seed: int = 2027) -> None:
@@ -86,18 +88,4 @@ def write_contacts_csv(path: Path, count: int, *, seed: int = 2027) -> None:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(CSV_HEADERS)
         for row in synthetic_contacts(count, seed=seed):
-            writer.writerow(
-                row[key]
-                for key in (
-                    "civility",
-                    "first_names",
-                    "last_name",
-                    "birth_date",
-                    "email",
-                    "phone",
-                    "number",
-                    "street",
-                    "postcode",
-                    "town",
-                )
-            )
+            writer.writerow(row[key] for _header, key, _target in CSV_COLUMNS)
