@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from suffrage.core.bulk import insert_rows
 from suffrage.core.jobs import JobProgress
 from suffrage.imports.models import ImportBatch, ImportRow
 from suffrage.imports.readers import FileSniff, ImportFileError, ImportLimits, iter_rows
@@ -152,9 +153,18 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
                 verdicts = _process_chunk(batch, handler, chunk)
                 if dry_run:
                     raise _DryRunRollback
-                ImportRow.objects.bulk_create(
-                    ImportRow(batch=batch, row_number=n, verdict=v.verdict, person_id=v.person_id, messages=v.messages)
-                    for n, v in verdicts
+                insert_rows(
+                    ImportRow,
+                    [
+                        {
+                            "batch_id": batch.pk,
+                            "row_number": n,
+                            "verdict": v.verdict,
+                            "person_id": v.person_id,
+                            "messages": v.messages,
+                        }
+                        for n, v in verdicts
+                    ],
                 )
         except _DryRunRollback:
             pass

@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from suffrage.core.bulk import insert_rows
 from suffrage.imports.models import ImportBatch, ImportRow, MatchOn, OnMatch
 from suffrage.imports.normalise import (
     InvalidValue,
@@ -383,15 +384,14 @@ class _Existing:
 
 
 class _ChildWriter:
-    """Collects the rows to bulk-create for one chunk."""
+    """Collects the rows to insert for one chunk, as plain values (see core.bulk)."""
 
     def __init__(self, campaign: Any, batch: ImportBatch, have: _Existing) -> None:
-        self.campaign, self.batch, self.have = campaign, batch, have
+        self.campaign_id, self.batch, self.have = campaign.pk, batch, have
         self.with_email = {pid for pid, _ in have.emails}
-        self.rows: dict[type[models.Model], list[Any]] = {
-            model: [] for model in (PersonEmail, PersonPhone, PostalAddress, Note, ConsentEvent)
+        self.rows: dict[type[models.Model], list[dict[str, Any]]] = {
+            model: [] for model in (PersonEmail, PersonPhone, PostalAddress, Note, ConsentEvent, Person.tags.through)
         }
-        self.tags: list[Any] = []
         self.gained: set[int] = set()
 
     def add(self, pid: int, record: Record, address: dict[str, str] | None, tags: list[Tag]) -> None:
@@ -401,54 +401,49 @@ class _ChildWriter:
                 have.emails.add((pid, email))
                 primary = pid not in self.with_email
                 self.with_email.add(pid)
-                self._new(
-                    PersonEmail(person_id=pid, campaign=self.campaign, address=email, is_primary=primary, source=source)
-                )
+                self._new(PersonEmail, person_id=pid, address=email, is_primary=primary, source=source)
         for phone in record.phones:
             if (pid, phone.e164) not in have.phones:
                 have.phones.add((pid, phone.e164))
                 self._new(
-                    PersonPhone(
-                        person_id=pid,
-                        campaign=self.campaign,
-                        number=phone.e164,
-                        kind=phone.kind,
-                        sms_capable=phone.sms_capable,
-                        source=source,
-                    )
+                    PersonPhone,
+                    person_id=pid,
+                    number=phone.e164,
+                    kind=phone.kind,
+                    sms_capable=phone.sms_capable,
+                    source=source,
                 )
         if address and pid not in have.addressed:
             have.addressed.add(pid)
-            self._new(PostalAddress(person_id=pid, source=source, **address))
+            self._new(PostalAddress, person_id=pid, source=source, **address)
         for tag in tags:
             if (pid, tag.pk) not in have.tags:
                 have.tags.add((pid, tag.pk))
-                self.tags.append(Person.tags.through(person_id=pid, tag_id=tag.pk))
-                self.gained.add(pid)
+                self._new(Person.tags.through, person_id=pid, tag_id=tag.pk)
         if record.note and (pid, record.note) not in have.notes:
             have.notes.add((pid, record.note))
-            self._new(Note(person_id=pid, text=record.note, author=self.batch.created_by))
+            self._new(Note, person_id=pid, text=record.note, author_id=self.batch.created_by_id)
 
     def consent(self, pid: int, channel: str, granted: bool, form: str) -> None:
-        event = ConsentEvent(
+        self._new(
+            ConsentEvent,
             person_id=pid,
-            campaign=self.campaign,
             channel=channel,
             granted=granted,
             source=self.batch.source,
             form=form,
-            recorded_by=self.batch.created_by,
+            recorded_by_id=self.batch.created_by_id,
         )
-        self._new(event)
 
-    def _new(self, row: Any) -> None:
-        self.rows[type(row)].append(row)
-        self.gained.add(row.person_id)
+    def _new(self, model: type[models.Model], **values: Any) -> None:
+        if any(f.attname == "campaign_id" for f in model._meta.concrete_fields):
+            values["campaign_id"] = self.campaign_id
+        self.rows[model].append(values)
+        self.gained.add(values["person_id"])
 
     def save(self) -> None:
         for model, rows in self.rows.items():
-            model._default_manager.bulk_create(rows)
-        Person.tags.through.objects.bulk_create(self.tags)
+            insert_rows(model, rows)
 
 
 def _consent_applies(current: bool | None, granted: bool) -> bool:
