@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "suffrage.core",
     "suffrage.people",
     "suffrage.imports",
+    "suffrage.territory",
+    "suffrage.elections",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -186,6 +188,11 @@ IMPORT_LIMITS = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Maps -----------------------------------------------------------------------
+# Maps draw polling stations on a plain background; set a tile URL such as
+# "https://tile.example.org/{z}/{x}/{y}.png" to show streets (voters' browsers will fetch from it).
+MAP_TILES_URL = env("MAP_TILES_URL")
 
 # --- Email --------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
+    path("c/<slug:campaign_slug>/territory/", include("suffrage.territory.urls")),
     path("", include("suffrage.core.urls")),
 ]

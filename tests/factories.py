@@ -161,3 +161,89 @@ class ImportBatchFactory(factory.django.DjangoModelFactory):
     mapping = ["first_names", "usage_name", "email"]
     source = "import"
     legal_basis = "consent"
+
+
+# --- territory and elections -------------------------------------------------------
+
+from suffrage.elections.models import CandidateVotes, Election, PriorityRanking, Round, StationResult  # noqa: E402
+from suffrage.territory.models import CampaignCommune, Commune, PollingStation  # noqa: E402
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[-4.49, 48.39], [-4.48, 48.39], [-4.48, 48.40], [-4.49, 48.40], [-4.49, 48.39]]],
+}
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commune
+        django_get_or_create = ("code",)
+
+    code = "29019"
+    name = "Brest"
+    departement = "29"
+
+
+class PollingStationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PollingStation
+
+    commune = factory.SubFactory(CommuneFactory)
+    number = factory.Sequence(lambda n: f"{n + 1:04d}")
+    code = factory.LazyAttribute(lambda o: f"{o.commune.code}_{o.number}")
+    name = factory.Sequence(lambda n: f"École {n}")
+    geometry = SQUARE
+
+
+def station_in(campaign, **kwargs):
+    """A polling station in one of the campaign's communes."""
+    station = PollingStationFactory(**kwargs)
+    CampaignCommune.objects.get_or_create(campaign=campaign, commune=station.commune)
+    return station
+
+
+class ElectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Election
+        django_get_or_create = ("kind", "year", "name")
+
+    kind = "legislative"
+    year = 2024
+    name = "Législatives 2024"
+
+
+class RoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Round
+        django_get_or_create = ("election", "number")
+
+    election = factory.SubFactory(ElectionFactory)
+    number = 1
+
+
+def result_in(station, round_, *, registered=1000, voters=600, votes=(("UG", 300), ("RN", 200), ("ENS", 80))):
+    result = StationResult.objects.create(
+        round=round_,
+        station=station,
+        registered=registered,
+        voters=voters,
+        abstentions=registered - voters,
+        blank=10,
+        null=10,
+        valid=sum(v for _, v in votes),
+    )
+    for index, (nuance, count) in enumerate(votes, start=1):
+        CandidateVotes.objects.create(
+            result=result, panel=str(index), nuance=nuance, name=f"Candidat {index}", votes=count
+        )
+    return result
+
+
+class PriorityRankingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriorityRanking
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = "Ranking"
+    round = factory.SubFactory(RoundFactory)
+    family = "UG"

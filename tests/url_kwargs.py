@@ -10,7 +10,7 @@ from collections.abc import Callable
 from suffrage.core.models import Campaign
 from tests import factories
 
-OBJECT_FACTORIES: dict[str, Callable[[Campaign], int]] = {
+OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "membership_id": lambda campaign: factories.MembershipFactory(campaign=campaign).pk,
     "invitation_id": lambda campaign: factories.InvitationFactory(campaign=campaign).pk,
     "election_id": lambda campaign: factories.CalendarElectionFactory(campaign=campaign).pk,
@@ -19,4 +19,6 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int]] = {
     "other_id": lambda campaign: factories.PersonFactory(campaign=campaign).pk,
     "field_id": lambda campaign: factories.CustomFieldFactory(campaign=campaign).pk,
     "batch_id": lambda campaign: factories.ImportBatchFactory(campaign=campaign).pk,
+    "station_code": lambda campaign: factories.station_in(campaign).code,
+    "ranking_id": lambda campaign: factories.PriorityRankingFactory(campaign=campaign).pk,
 }

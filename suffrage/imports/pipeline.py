@@ -48,9 +48,14 @@ class MappedRow:
     number: int
     values: dict[str, str]  # target → raw cell
     columns: dict[str, str]  # target → column header (for messages)
+    cells: list[str] = field(default_factory=list)  # the row as read, for handlers that parse it themselves
 
 
 class RowHandler(Protocol):
+    # False for kinds whose rows a format parser reads whole (official results files):
+    # rows then reach process() unmapped, with their cells.
+    uses_mapping: bool
+
     def __init__(self, batch: ImportBatch) -> None: ...
 
     def process(self, rows: list[MappedRow]) -> list[Verdict]: ...
@@ -117,7 +122,7 @@ def _process_chunk(
     results: list[tuple[int, Verdict | None]] = []
     rows: list[MappedRow] = []
     for number, cells in chunk:
-        mapped = _mapped(batch, number, cells)
+        mapped = _mapped(batch, number, cells) if handler.uses_mapping else MappedRow(number, {}, {}, cells)
         if isinstance(mapped, Verdict):
             results.append((number, mapped))
         else:

@@ -121,6 +121,8 @@ class Plan:
 
 
 class PeopleImporter:
+    uses_mapping = True
+
     def __init__(self, batch: ImportBatch) -> None:
         self.batch = batch
         self.campaign = batch.campaign

@@ -210,6 +210,13 @@ class PostalAddress(models.Model):
     insee_code = models.CharField(_("INSEE code"), max_length=5, blank=True)
     country = models.CharField(_("country"), max_length=2, default="FR")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    # Filled by geocoding (territory app): where the address votes, and how that was found.
+    polling_station = models.ForeignKey(
+        "territory.PollingStation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    geocode_method = models.CharField(max_length=20, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from suffrage.territory import views
+
+app_name = "territory"
+
+urlpatterns = [
+    path("map/", views.map_page, name="map"),
+    path("map/data.geojson", views.map_data, name="map_data"),
+    path("stations/", views.station_list, name="stations"),
+    path("stations/<str:station_code>/", views.station_detail, name="station"),
+    path("priorities/", views.ranking, name="ranking"),
+    path("priorities/<int:ranking_id>/", views.ranking_detail, name="ranking_detail"),
+]

@@ -1,0 +1,243 @@
+"""Map, polling-station table and page, priority ranking."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.core.audit import audit_record
+from suffrage.core.exports import safe_cell
+from suffrage.elections.models import Bloc, PriorityRanking, Round
+from suffrage.elections.scoring import FORMULA, rank_stations
+from suffrage.elections.services import ranking_save
+from suffrage.territory.maps import map_geojson
+from suffrage.territory.models import PollingStation
+from suffrage.territory.selectors import (
+    MEASURES,
+    SMALL_COUNT,
+    campaign_rounds,
+    campaign_stations,
+    families_of,
+    station_history,
+    station_people_counts,
+    station_rows,
+    station_values,
+)
+
+MEASURE_LABELS = {
+    "turnout": gettext_lazy("Turnout"),
+    "abstention": gettext_lazy("Abstention"),
+    "share": gettext_lazy("Share of the valid votes"),
+    "change": gettext_lazy("Change since another election"),
+}
+
+
+class AnalysisForm(forms.Form):
+    round = forms.ModelChoiceField(label=gettext_lazy("Election"), queryset=Round.objects.none(), required=False)
+    measure = forms.ChoiceField(
+        label=gettext_lazy("Measure"), choices=[(m, MEASURE_LABELS[m]) for m in MEASURES], required=False
+    )
+    family = forms.ChoiceField(label=gettext_lazy("Family or bloc"), choices=[("", "—")], required=False)
+    compare = forms.ModelChoiceField(label=gettext_lazy("Compared with"), queryset=Round.objects.none(), required=False)
+
+    def __init__(self, data: Any, *, campaign: Any) -> None:
+        super().__init__(data)
+        rounds = campaign_rounds(campaign).order_by("-election__year", "election__name", "number")
+        self.fields["round"].queryset = rounds  # type: ignore[attr-defined]
+        self.fields["compare"].queryset = rounds  # type: ignore[attr-defined]
+        chosen = self.chosen_round(rounds)
+        blocs = [
+            (bloc.name, f"{bloc.name} ({', '.join(bloc.nuances)})") for bloc in Bloc.objects.filter(campaign=campaign)
+        ]
+        codes = [(code, code) for code in families_of(chosen)] if chosen else []
+        self.fields["family"].choices = [("", "—"), *blocs, *codes]  # type: ignore[attr-defined]
+
+    def chosen_round(self, rounds: Any) -> Round | None:
+        value = self.data.get("round") if self.data else None
+        chosen: Round | None = rounds.filter(pk=value).first() if value and str(value).isdigit() else None
+        return chosen or rounds.first()
+
+    def params(self) -> dict[str, Any]:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "round": data.get("round") or self.chosen_round(self.fields["round"].queryset),  # type: ignore[attr-defined]
+            "measure": data.get("measure") or "turnout",
+            "family": data.get("family") or "",
+            "compare": data.get("compare"),
+        }
+
+
+@campaign_view("territory.view_territory")
+def map_page(request: CampaignRequest) -> HttpResponse:
+    form = AnalysisForm(request.GET or None, campaign=request.campaign)
+    params = form.params()
+    context = {
+        "form": form,
+        "params": params,
+        "measure_label": MEASURE_LABELS[params["measure"]],
+        "map_tiles": settings.MAP_TILES_URL,
+    }
+    return render(request, "territory/map.html", context)
+
+
+@campaign_view("territory.view_territory")
+def map_data(request: CampaignRequest) -> HttpResponse:
+    """GeoJSON of the campaign's stations with the chosen measure as `value`."""
+    params = AnalysisForm(request.GET or None, campaign=request.campaign).params()
+    if params["round"] is None:
+        return JsonResponse({"type": "FeatureCollection", "features": []})
+    values = station_values(request.campaign, params["round"], params["measure"], params["family"], params["compare"])
+    response = JsonResponse(map_geojson(request.campaign, values))
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+SORTS = {"code", "registered", "turnout", "abstention", "share"}
+
+
+@campaign_view("territory.view_territory")
+def station_list(request: CampaignRequest) -> HttpResponse:
+    form = AnalysisForm(request.GET or None, campaign=request.campaign)
+    params = form.params()
+    rows = station_rows(request.campaign, params["round"], params["family"]) if params["round"] else []
+    sort = request.GET.get("sort", "code")
+    key = sort.lstrip("-")
+    if key in SORTS:
+        rows.sort(key=lambda row: (getattr(row, key) is None, getattr(row, key) or 0), reverse=sort.startswith("-"))
+    if request.GET.get("format") == "csv":
+        return _stations_csv(request, rows)
+    query = request.GET.copy()
+    query.pop("sort", None)
+    return render(
+        request,
+        "territory/station_list.html",
+        {"form": form, "rows": rows, "params": params, "query": query.urlencode(), "sort": sort},
+    )
+
+
+def _stations_csv(request: CampaignRequest, rows: list[Any]) -> HttpResponse:
+    audit_record(action="territory.export_stations", campaign=request.campaign, changes={"count": [None, len(rows)]})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="polling-stations.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            _("code"),
+            _("polling place"),
+            _("registered"),
+            _("voters"),
+            _("valid votes"),
+            _("family votes"),
+            _("turnout"),
+            _("share"),
+        ]
+    )
+    for row in rows:
+        cells = [
+            row.code,
+            row.name,
+            row.registered,
+            row.voters,
+            row.valid,
+            row.family_votes,
+            _rate(row.turnout),
+            _rate(row.share),
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])
+    return response
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _station(request: CampaignRequest, station_code: str) -> PollingStation:
+    station = campaign_stations(request.campaign).filter(code=station_code).first()
+    if station is None:
+        raise Http404
+    return station
+
+
+@campaign_view("territory.view_territory")
+def station_detail(request: CampaignRequest, station_code: str) -> HttpResponse:
+    station = _station(request, station_code)
+    context = {
+        "station": station,
+        "history": station_history(station),
+        "census": station.census_shares.select_related("area").order_by("-share"),
+        "people": station_people_counts(request.campaign, station),
+        "small": SMALL_COUNT,
+        "geometry": station.geometry,
+    }
+    return render(request, "territory/station_detail.html", context)
+
+
+class RankingForm(forms.Form):
+    mobilisation_weight = forms.FloatField(label=gettext_lazy("Mobilisation weight (α)"), initial=1.0, min_value=0)
+    persuasion_weight = forms.FloatField(label=gettext_lazy("Persuasion weight (β)"), initial=1.0, min_value=0)
+    per_dwelling = forms.BooleanField(label=gettext_lazy("Divide by dwellings"), initial=True, required=False)
+    name = forms.CharField(label=gettext_lazy("Save as"), required=False, max_length=100)
+
+
+@campaign_view("territory.rank_stations")
+def ranking(request: CampaignRequest) -> HttpResponse:
+    analysis = AnalysisForm(request.GET or None, campaign=request.campaign)
+    params = analysis.params()
+    form = RankingForm(request.POST or request.GET or None)
+    weights = (
+        form.cleaned_data
+        if form.is_valid()
+        else {"mobilisation_weight": 1.0, "persuasion_weight": 1.0, "per_dwelling": True}
+    )
+    scores = []
+    if params["round"] and params["family"]:
+        rows = station_rows(request.campaign, params["round"], params["family"])
+        scores = rank_stations(
+            [row.figures() for row in rows],
+            mobilisation_weight=weights["mobilisation_weight"],
+            persuasion_weight=weights["persuasion_weight"],
+            per_dwelling=bool(weights["per_dwelling"]),
+        )
+    if request.method == "POST" and form.is_valid() and scores:
+        if not form.cleaned_data["name"]:
+            messages.error(request, _("Name the ranking to save it."))
+        else:
+            saved = ranking_save(
+                campaign=request.campaign,
+                name=form.cleaned_data["name"],
+                round_=params["round"],
+                family=params["family"],
+                weights=weights,
+                scores=scores,
+                actor=request.user,
+            )
+            messages.success(request, _("Ranking saved."))
+            return redirect("territory:ranking_detail", request.campaign.slug, saved.pk)
+    context = {
+        "analysis": analysis,
+        "form": form,
+        "scores": scores,
+        "formula": FORMULA,
+        "saved": PriorityRanking.objects.filter(campaign=request.campaign)[:20],
+        "can_save": can(request, "territory.rank_stations"),
+    }
+    return render(request, "territory/ranking.html", context)
+
+
+@campaign_view("territory.rank_stations")
+def ranking_detail(request: CampaignRequest, ranking_id: int) -> HttpResponse:
+    saved = campaign_object_or_404(
+        PriorityRanking.objects.select_related("round__election"), request.campaign, pk=ranking_id
+    )
+    return render(request, "territory/ranking_detail.html", {"ranking": saved, "formula": FORMULA})
