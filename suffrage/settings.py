@@ -184,7 +184,8 @@ SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
 IMPORT_LIMITS = {
     "max_bytes": int(env("IMPORT_MAX_MB", "200")) * 1024 * 1024,
     "max_rows": int(env("IMPORT_MAX_ROWS", "2000000")),
-    "max_columns": int(env("IMPORT_MAX_COLUMNS", "200")),
+    # European results files have about 325 columns (38 lists × 8 + 21).
+    "max_columns": int(env("IMPORT_MAX_COLUMNS", "500")),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -71,7 +71,8 @@ class StationResult(models.Model):
 class CandidateVotes(models.Model):
     result = models.ForeignKey(StationResult, on_delete=models.CASCADE, related_name="candidates")
     panel = models.CharField(max_length=10, blank=True)
-    nuance = models.CharField(_("political family"), max_length=20, blank=True, db_index=True)
+    # Ministry family code ("UG", "RN"…) or, in US files, the party's name.
+    nuance = models.CharField(_("political family"), max_length=100, blank=True, db_index=True)
     name = models.CharField(max_length=200)
     first_name = models.CharField(max_length=100, blank=True)
     votes = models.PositiveIntegerField()

@@ -55,6 +55,8 @@ class ImportBatch(models.Model):
     on_match = models.CharField(
         _("when a person matches"), max_length=10, choices=OnMatch.choices, default=OnMatch.FILL
     )
+    # What a kind needs beyond the mapping (results: which election and round).
+    settings = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     dry_run_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -29,7 +29,13 @@ from suffrage.imports.readers import FileSniff, ImportFileError, ImportLimits, i
 
 CHUNK_ROWS = 1000
 
-HANDLERS = {"people": "suffrage.people.importing.PeopleImporter"}
+# The permission a member needs to import each kind of file.
+KIND_PERMISSIONS = {"people": "people.import_people", "results": "territory.import_territory"}
+
+HANDLERS = {
+    "people": "suffrage.people.importing.PeopleImporter",
+    "results": "suffrage.elections.importing.ResultsImporter",
+}
 
 
 def import_limits() -> ImportLimits:
@@ -55,6 +61,9 @@ class RowHandler(Protocol):
     # False for kinds whose rows a format parser reads whole (official results files):
     # rows then reach process() unmapped, with their cells.
     uses_mapping: bool
+    # Rows per transaction when the default does not suit (a long format grouping rows
+    # across the whole file reads it in one chunk).
+    chunk_rows: int | None
 
     def __init__(self, batch: ImportBatch) -> None: ...
 
@@ -99,13 +108,13 @@ def count_rows(batch: ImportBatch) -> int:
     return sum(1 for _ in iter_rows(path, sniffed=sniffed(batch), limits=import_limits()))
 
 
-def _chunks(batch: ImportBatch, start_after: int) -> Iterator[list[tuple[int, list[str]]]]:
+def _chunks(batch: ImportBatch, start_after: int, size: int) -> Iterator[list[tuple[int, list[str]]]]:
     chunk: list[tuple[int, list[str]]] = []
     for number, cells in iter_rows(Path(batch.file.path), sniffed=sniffed(batch), limits=import_limits()):
         if number <= start_after:
             continue
         chunk.append((number, cells))
-        if len(chunk) >= CHUNK_ROWS:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
@@ -152,7 +161,7 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
         for row in batch.rows.values("row_number", "verdict", "messages").iterator():
             _report(progress, row["row_number"], Verdict(row["verdict"], messages=row["messages"]))
     handler = handler_for(batch)
-    for chunk in _chunks(batch, done_until):
+    for chunk in _chunks(batch, done_until, getattr(handler, "chunk_rows", None) or CHUNK_ROWS):
         try:
             with transaction.atomic():
                 verdicts = _process_chunk(batch, handler, chunk)

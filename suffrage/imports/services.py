@@ -15,7 +15,7 @@ from suffrage.core.audit import audit_record
 from suffrage.core.jobs import JobProgress, job_create, job_enqueue, job_run
 from suffrage.core.models import Campaign, Job, User
 from suffrage.imports.models import ImportBatch, MappingPreset
-from suffrage.imports.pipeline import import_limits, pipeline_run
+from suffrage.imports.pipeline import KIND_PERMISSIONS, import_limits, pipeline_run
 from suffrage.imports.readers import ImportFileError, sniff
 
 
@@ -47,7 +47,8 @@ def batch_create(*, campaign: Campaign, upload: File[bytes], actor: User | None,
         raise ValidationError(str(error)) from error
     batch.format, batch.encoding, batch.delimiter = found.format, found.encoding, found.delimiter
     batch.headers, batch.preview = found.headers, found.preview
-    batch.mapping = preset_mapping(campaign, kind, found.headers)
+    if kind == "people":
+        batch.mapping = preset_mapping(campaign, kind, found.headers)
     batch.save()
     audit_record(action="import.upload", campaign=campaign, obj=batch, actor=actor)
     return batch
@@ -91,6 +92,14 @@ def batch_configure(
 
 
 @transaction.atomic
+def batch_set_settings(*, batch: ImportBatch, settings: dict[str, Any]) -> ImportBatch:
+    batch.settings = settings
+    batch.status = ImportBatch.Status.DRAFT
+    batch.save(update_fields=["settings", "status"])
+    return batch
+
+
+@transaction.atomic
 def import_start(*, batch: ImportBatch, actor: User, dry_run: bool) -> Job:
     from suffrage.imports.tasks import import_task
 
@@ -99,7 +108,7 @@ def import_start(*, batch: ImportBatch, actor: User, dry_run: bool) -> Job:
         kind="import_dry_run" if dry_run else "import",
         label=(_("Dry run of %(file)s") if dry_run else _("Import of %(file)s")) % {"file": batch.original_name},
         created_by=actor,
-        required_permission="people.import_people",
+        required_permission=KIND_PERMISSIONS[batch.kind],
         params={"batch_id": batch.pk, "dry_run": dry_run},
     )
     if dry_run:

@@ -8,26 +8,40 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view
+from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
 from suffrage.core.audit import audit_record
 from suffrage.core.exports import safe_cell
+from suffrage.elections.models import Election
+from suffrage.elections.parsers import ResultsFormatError, detect_format
 from suffrage.imports import services
 from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
+from suffrage.imports.pipeline import KIND_PERMISSIONS
 from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
 from suffrage.people.models import LegalBasis, Source
 
-# The people import: later kinds (roll, results) bring their own permission.
-PERMISSION = "people.import_people"
+PERMISSION = "imports.import_files"
+KINDS = [("people", gettext_lazy("People (contacts)")), ("results", gettext_lazy("Official election results"))]
 
 
 class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=KINDS)
     file = forms.FileField(label=gettext_lazy("CSV or Excel (XLSX) file"))
+
+
+class ElectionForm(forms.Form):
+    """Which election and round a results file is about."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Election"), choices=Election.Kind.choices)
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=1900, max_value=2100)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, help_text=gettext_lazy("e.g. Législatives 2024"))
+    round = forms.TypedChoiceField(label=gettext_lazy("Round"), choices=[(1, "1"), (2, "2")], coerce=int)
+    date = forms.DateField(label=gettext_lazy("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class OptionsForm(forms.Form):
@@ -62,23 +76,40 @@ def batch_list(request: CampaignRequest) -> HttpResponse:
     return render(request, "imports/batch_list.html", {"batches": batches, "form": UploadForm()})
 
 
+def _check_kind(request: CampaignRequest, kind: str) -> None:
+    if not can(request, KIND_PERMISSIONS[kind]):
+        raise PermissionDenied
+
+
 @campaign_view(PERMISSION, methods=["POST"])
 def batch_upload(request: CampaignRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a file to import."))
         return redirect("imports:list", request.campaign.slug)
+    kind = form.cleaned_data["kind"]
+    _check_kind(request, kind)
     try:
-        batch = services.batch_create(campaign=request.campaign, upload=form.cleaned_data["file"], actor=request.user)
+        batch = services.batch_create(
+            campaign=request.campaign, upload=form.cleaned_data["file"], actor=request.user, kind=kind
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("imports:list", request.campaign.slug)
     return redirect("imports:detail", request.campaign.slug, batch.pk)
 
 
+def _batch(request: CampaignRequest, batch_id: int) -> ImportBatch:
+    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    _check_kind(request, batch.kind)
+    return batch
+
+
 @campaign_view(PERMISSION)
 def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
-    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    batch = _batch(request, batch_id)
+    if batch.kind == "results":
+        return _results_batch(request, batch)
     targets = targets_for(request.campaign.pk)
     initial = {
         "source": batch.source or Source.IMPORT,
@@ -119,10 +150,29 @@ def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     return render(request, "imports/batch_detail.html", context)
 
 
+def _results_batch(request: CampaignRequest, batch: ImportBatch) -> HttpResponse:
+    """A results file: its format is recognised from the header; the user names the election."""
+    try:
+        found = detect_format(batch.headers)
+    except ResultsFormatError as error:
+        return render(request, "imports/results_batch.html", {"batch": batch, "format_error": str(error)})
+    form = ElectionForm(request.POST or None, initial=batch.settings or None)
+    editable = batch.status in (ImportBatch.Status.DRAFT, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
+    if request.method == "POST" and editable and form.is_valid():
+        date = form.cleaned_data["date"]
+        settings = {**form.cleaned_data, "date": date.isoformat() if date else ""}
+        services.batch_set_settings(batch=batch, settings=settings)
+        dry_run = request.POST.get("action") != "run"
+        job = services.import_start(batch=batch, actor=request.user, dry_run=dry_run)
+        return redirect("core:job", request.campaign.slug, job.pk) if not dry_run else redirect(request.path)
+    context = {"batch": batch, "format": found, "form": form, "editable": editable}
+    return render(request, "imports/results_batch.html", context)
+
+
 @campaign_view(PERMISSION, methods=["POST"])
 def batch_run(request: CampaignRequest, batch_id: int) -> HttpResponse:
     """Resume an import that stopped (a crash, a restart): rows already decided are kept."""
-    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    batch = _batch(request, batch_id)
     if batch.status not in (ImportBatch.Status.FAILED, ImportBatch.Status.RUNNING) or (
         batch.job and not batch.job.is_finished
     ):
@@ -135,7 +185,7 @@ def batch_run(request: CampaignRequest, batch_id: int) -> HttpResponse:
 @campaign_view(PERMISSION)
 def batch_report(request: CampaignRequest, batch_id: int) -> HttpResponse | StreamingHttpResponse:
     """Every row's verdict, with the column and reason for rejected rows."""
-    batch = campaign_object_or_404(ImportBatch, request.campaign, pk=batch_id)
+    batch = _batch(request, batch_id)
     audit_record(action="import.report_download", campaign=request.campaign, obj=batch)
 
     class Echo:

@@ -122,6 +122,7 @@ class Plan:
 
 class PeopleImporter:
     uses_mapping = True
+    chunk_rows = None
 
     def __init__(self, batch: ImportBatch) -> None:
         self.batch = batch

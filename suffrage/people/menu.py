@@ -5,5 +5,4 @@ from suffrage.core.navigation import NavItem
 ITEMS = [
     NavItem("people:list", _("People"), "people.view_people", order=10),
     NavItem("people:duplicates", _("Duplicates"), "people.merge_people", order=12),
-    NavItem("imports:list", _("Imports"), "people.import_people", order=14),
 ]

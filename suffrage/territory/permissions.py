@@ -10,6 +10,6 @@ ANALYSIS = {Role.OWNER, Role.MANAGER, Role.ORGANISER, Role.ANALYST}
 PERMISSIONS = {
     "view_territory": rule(_("See maps, polling stations and past results"), ANALYSIS),
     "import_territory": rule(_("Import results, boundaries, address points and census"), {Role.OWNER, Role.MANAGER}),
-    "rank_stations": rule(_("Rank polling stations and save rankings"), {Role.OWNER, Role.MANAGER, Role.ORGANISER, Role.ANALYST}),
+    "rank_stations": rule(_("Rank polling stations and save rankings"), ANALYSIS),
     "edit_blocs": rule(_("Group political families into blocs"), {Role.OWNER, Role.MANAGER}),
 }
