@@ -12,6 +12,14 @@ from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, UserFa
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits and cached map shapes must not leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     """Job outputs go to a temporary folder, not the developer's var/."""
     settings.STORAGES = {

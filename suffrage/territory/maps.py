@@ -6,12 +6,12 @@ from typing import Any
 
 import shapely
 from django.core.cache import cache
+from django.db.models import Count, Max
 
 from suffrage.core.models import Campaign
+from suffrage.territory.geometry import StationArea, simplify_for_map
 from suffrage.territory.selectors import campaign_stations
 
-# About 10 m at French latitudes: invisible at city zoom, far fewer vertices.
-SIMPLIFY_TOLERANCE = 0.0001
 CACHE_SECONDS = 3600
 VERSION_KEY = "map-shapes-version"
 
@@ -24,30 +24,26 @@ def shapes_changed() -> None:
         cache.set(VERSION_KEY, 1, None)
 
 
-def _simplified(geometry: dict[str, Any]) -> dict[str, Any]:
-    shape = shapely.geometry.shape(geometry).simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
-    return shapely.geometry.mapping(shapely.set_precision(shape, 0.00001))  # type: ignore[no-any-return]
-
-
 def station_shapes(campaign: Campaign) -> list[dict[str, Any]]:
     """GeoJSON features (without measures) of the campaign's stations that have a shape."""
     stations = campaign_stations(campaign).exclude(geometry=None)
-    # Imports of boundaries bump the version; a campaign adding communes changes the count.
-    key = f"map-shapes:{campaign.pk}:{campaign.communes.count()}:{cache.get(VERSION_KEY, 0)}"
+    # Imports of boundaries bump the version; new stations or communes change the count and last id.
+    seen = stations.aggregate(n=Count("pk"), last=Max("pk"))
+    key = f"map-shapes:{campaign.pk}:{seen['n']}:{seen['last']}:{cache.get(VERSION_KEY, 0)}"
     features: list[dict[str, Any]] | None = cache.get(key)
     if features is None:
-        features = [
-            {
-                "type": "Feature",
-                "geometry": _simplified(station.geometry or {}),
-                "properties": {
-                    "code": station.code,
-                    "name": str(station),
-                    "approximate": station.approximate,
-                },
-            }
+        areas = [
+            StationArea(
+                code=station.code,
+                commune_code=station.commune.code,
+                number=station.number,
+                name=str(station),
+                geometry=shapely.geometry.shape(station.geometry),
+                approximate=station.approximate,
+            )
             for station in stations
         ]
+        features = simplify_for_map(areas)["features"]
         cache.set(key, features, CACHE_SECONDS)
     return features
 
