@@ -217,6 +217,12 @@ JOB_COUNT_LABELS = {
     "rejected": _("rejected"),
     "sent": _("sent"),
     "errors": _("problems"),
+    # Geocoding: how each address was located.
+    "address_exact": _("exact address"),
+    "address_fuzzy": _("close address"),
+    "boundary": _("inside a boundary"),
+    "approximate": _("approximate area"),
+    "unknown": _("not located"),
 }
 
 

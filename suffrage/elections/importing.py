@@ -87,6 +87,9 @@ class ResultsImporter:
                     code=result.commune_code,
                     defaults={"name": result.commune_name, "departement": result.commune_code[:2]},
                 )
+                if commune.name == commune.code and result.commune_name:
+                    # Created by a boundaries file, which carries no name: results do.
+                    Commune.objects.filter(pk=commune.pk).update(name=result.commune_name)
                 CampaignCommune.objects.get_or_create(campaign=self.batch.campaign, commune=commune)
                 self.known_communes.add(result.commune_code)
         codes = {result.station_code for result in results}

@@ -9,6 +9,8 @@ urlpatterns = [
     path("map/data.geojson", views.map_data, name="map_data"),
     path("stations/", views.station_list, name="stations"),
     path("stations/<str:station_code>/", views.station_detail, name="station"),
+    path("boundaries/", views.boundaries, name="boundaries"),
+    path("geocode/", views.geocode, name="geocode"),
     path("priorities/", views.ranking, name="ranking"),
     path("priorities/<int:ranking_id>/", views.ranking_detail, name="ranking_detail"),
 ]

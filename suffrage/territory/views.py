@@ -19,6 +19,7 @@ from suffrage.core.exports import safe_cell
 from suffrage.elections.models import Bloc, PriorityRanking, Round
 from suffrage.elections.scoring import FORMULA, rank_stations
 from suffrage.elections.services import ranking_save
+from suffrage.territory.geometry import BoundaryMapping
 from suffrage.territory.maps import map_geojson
 from suffrage.territory.models import PollingStation
 from suffrage.territory.selectors import (
@@ -32,6 +33,7 @@ from suffrage.territory.selectors import (
     station_rows,
     station_values,
 )
+from suffrage.territory.services import boundaries_import_start, geocode_start
 
 MEASURE_LABELS = {
     "turnout": gettext_lazy("Turnout"),
@@ -55,6 +57,8 @@ class AnalysisForm(forms.Form):
         self.fields["round"].queryset = rounds  # type: ignore[attr-defined]
         self.fields["compare"].queryset = rounds  # type: ignore[attr-defined]
         chosen = self.chosen_round(rounds)
+        if chosen and not self.is_bound:
+            self.fields["round"].initial = chosen.pk
         blocs = [
             (bloc.name, f"{bloc.name} ({', '.join(bloc.nuances)})") for bloc in Bloc.objects.filter(campaign=campaign)
         ]
@@ -86,6 +90,7 @@ def map_page(request: CampaignRequest) -> HttpResponse:
         "params": params,
         "measure_label": MEASURE_LABELS[params["measure"]],
         "map_tiles": settings.MAP_TILES_URL,
+        "can_import": can(request, "territory.import_territory"),
     }
     return render(request, "territory/map.html", context)
 
@@ -181,6 +186,48 @@ def station_detail(request: CampaignRequest, station_code: str) -> HttpResponse:
         "geometry": station.geometry,
     }
     return render(request, "territory/station_detail.html", context)
+
+
+class BoundariesForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("GeoJSON file of polling-station boundaries"))
+    commune_property = forms.CharField(label=gettext_lazy("Property holding the INSEE commune code"), required=False)
+    number_property = forms.CharField(label=gettext_lazy("Property holding the polling-station number"), required=False)
+    name_property = forms.CharField(label=gettext_lazy("Property holding the polling place (optional)"), required=False)
+
+    def mapping(self) -> BoundaryMapping | None:
+        data = self.cleaned_data
+        if not (data["commune_property"] and data["number_property"]):
+            return None  # recognised from the file (Etalab's national file, Brest's)
+        return BoundaryMapping(data["commune_property"], data["number_property"], data["name_property"])
+
+
+MAX_BOUNDARIES_BYTES = 50 * 1024 * 1024
+
+
+@campaign_view("territory.import_territory")
+def boundaries(request: CampaignRequest) -> HttpResponse:
+    """Upload polling-station boundaries; they are read and stored by a job."""
+    form = BoundariesForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_BOUNDARIES_BYTES:
+            form.add_error("file", _("The file is larger than 50 MB: send one département at a time."))
+        else:
+            job = boundaries_import_start(
+                campaign=request.campaign,
+                data=upload.read(),
+                filename=upload.name,
+                mapping=form.mapping(),
+                actor=request.user,
+            )
+            return redirect("core:job", request.campaign.slug, job.pk)
+    return render(request, "territory/boundaries.html", {"form": form})
+
+
+@campaign_view("territory.import_territory", methods=["POST"])
+def geocode(request: CampaignRequest) -> HttpResponse:
+    job = geocode_start(campaign=request.campaign, actor=request.user, only_new=request.POST.get("all") != "1")
+    return redirect("core:job", request.campaign.slug, job.pk)
 
 
 class RankingForm(forms.Form):

@@ -125,3 +125,11 @@ def test_a_us_openelections_file_groups_each_precincts_rows(campaign, manager, s
     assert job.counts["created"] + job.counts["merged"] == rows
     for result in StationResult.objects.all():
         assert sum(c.votes for c in result.candidates.all()) == result.valid
+
+
+def test_results_name_the_communes_that_boundaries_left_unnamed(campaign, manager):
+    from suffrage.territory.models import Commune
+
+    Commune.objects.create(code="29011", name="29011", departement="29")  # as a boundaries file leaves it
+    _run(campaign, manager, T1.read_bytes())
+    assert Commune.objects.get(code="29011").name == _first_row()[3]
