@@ -165,7 +165,7 @@ class ImportBatchFactory(factory.django.DjangoModelFactory):
 
 # --- territory and elections -------------------------------------------------------
 
-from suffrage.elections.models import CandidateVotes, Election, PriorityRanking, Round, StationResult  # noqa: E402
+from suffrage.elections.models import Bloc, CandidateVotes, Election, PriorityRanking, Round, StationResult  # noqa: E402
 from suffrage.territory.models import CampaignCommune, Commune, PollingStation  # noqa: E402
 
 SQUARE = {
@@ -247,3 +247,12 @@ class PriorityRankingFactory(factory.django.DjangoModelFactory):
     name = "Ranking"
     round = factory.SubFactory(RoundFactory)
     family = "UG"
+
+
+class BlocFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bloc
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Bloc {n}")
+    nuances = ["UG", "FI"]

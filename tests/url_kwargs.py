@@ -21,4 +21,5 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "batch_id": lambda campaign: factories.ImportBatchFactory(campaign=campaign).pk,
     "station_code": lambda campaign: factories.station_in(campaign).code,
     "ranking_id": lambda campaign: factories.PriorityRankingFactory(campaign=campaign).pk,
+    "bloc_id": lambda campaign: factories.BlocFactory(campaign=campaign).pk,
 }

@@ -48,3 +48,11 @@ def bloc_save(*, campaign: Campaign, name: str, nuances: list[str], colour: str,
     )
     audit_record(action="bloc.save", campaign=campaign, obj=bloc, changes={"nuances": [None, codes]}, actor=actor)
     return bloc
+
+
+@transaction.atomic
+def bloc_remove(*, bloc: Bloc, actor: User) -> None:
+    audit_record(
+        action="bloc.remove", campaign=bloc.campaign, obj=bloc, changes={"nuances": [bloc.nuances, None]}, actor=actor
+    )
+    bloc.delete()

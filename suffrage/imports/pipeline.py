@@ -30,11 +30,16 @@ from suffrage.imports.readers import FileSniff, ImportFileError, ImportLimits, i
 CHUNK_ROWS = 1000
 
 # The permission a member needs to import each kind of file.
-KIND_PERMISSIONS = {"people": "people.import_people", "results": "territory.import_territory"}
+KIND_PERMISSIONS = {
+    "people": "people.import_people",
+    "results": "territory.import_territory",
+    "address_points": "territory.import_territory",
+}
 
 HANDLERS = {
     "people": "suffrage.people.importing.PeopleImporter",
     "results": "suffrage.elections.importing.ResultsImporter",
+    "address_points": "suffrage.territory.importing.AddressPointsImporter",
 }
 
 

@@ -24,9 +24,14 @@ from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
 from suffrage.imports.pipeline import KIND_PERMISSIONS
 from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
 from suffrage.people.models import LegalBasis, Source
+from suffrage.territory.importing import AddressFormatError, detect_address_format
 
 PERMISSION = "imports.import_files"
-KINDS = [("people", gettext_lazy("People (contacts)")), ("results", gettext_lazy("Official election results"))]
+KINDS = [
+    ("people", gettext_lazy("People (contacts)")),
+    ("results", gettext_lazy("Official election results")),
+    ("address_points", gettext_lazy("Address points (electoral register table or BAN)")),
+]
 
 
 class UploadForm(forms.Form):
@@ -108,8 +113,8 @@ def _batch(request: CampaignRequest, batch_id: int) -> ImportBatch:
 @campaign_view(PERMISSION)
 def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    if batch.kind == "results":
-        return _results_batch(request, batch)
+    if batch.kind in ("results", "address_points"):
+        return _reference_batch(request, batch)
     targets = targets_for(request.campaign.pk)
     initial = {
         "source": batch.source or Source.IMPORT,
@@ -150,23 +155,32 @@ def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     return render(request, "imports/batch_detail.html", context)
 
 
-def _results_batch(request: CampaignRequest, batch: ImportBatch) -> HttpResponse:
-    """A results file: its format is recognised from the header; the user names the election."""
+def _reference_batch(request: CampaignRequest, batch: ImportBatch) -> HttpResponse:
+    """A results or address file: its format is recognised from the header; for
+    results the user names the election."""
     try:
-        found = detect_format(batch.headers)
-    except ResultsFormatError as error:
+        label = _format_label(batch)
+    except (ResultsFormatError, AddressFormatError) as error:
         return render(request, "imports/results_batch.html", {"batch": batch, "format_error": str(error)})
-    form = ElectionForm(request.POST or None, initial=batch.settings or None)
+    form = ElectionForm(request.POST or None, initial=batch.settings or None) if batch.kind == "results" else None
     editable = batch.status in (ImportBatch.Status.DRAFT, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
-    if request.method == "POST" and editable and form.is_valid():
-        date = form.cleaned_data["date"]
-        settings = {**form.cleaned_data, "date": date.isoformat() if date else ""}
-        services.batch_set_settings(batch=batch, settings=settings)
+    if request.method == "POST" and editable and (form is None or form.is_valid()):
+        if form is not None:
+            date = form.cleaned_data["date"]
+            settings = {**form.cleaned_data, "date": date.isoformat() if date else ""}
+            services.batch_set_settings(batch=batch, settings=settings)
         dry_run = request.POST.get("action") != "run"
         job = services.import_start(batch=batch, actor=request.user, dry_run=dry_run)
         return redirect("core:job", request.campaign.slug, job.pk) if not dry_run else redirect(request.path)
-    context = {"batch": batch, "format": found, "form": form, "editable": editable}
+    context = {"batch": batch, "format_label": label, "form": form, "editable": editable}
     return render(request, "imports/results_batch.html", context)
+
+
+def _format_label(batch: ImportBatch) -> str:
+    if batch.kind == "results":
+        return _(detect_format(batch.headers).label)
+    names = {"reu": _("INSEE electoral-register address table"), "ban": _("Base Adresse Nationale")}
+    return names[detect_address_format(batch.headers)]
 
 
 @campaign_view(PERMISSION, methods=["POST"])

@@ -46,6 +46,8 @@ class PollingStation(models.Model):
 class AddressPoint(models.Model):
     """A geocoded address (INSEE electoral-register table or Base Adresse Nationale)."""
 
+    # The point's key in its source ("ban:<id>", "reu:<station>:<lon>:<lat>"): re-imports add nothing.
+    source_id = models.CharField(max_length=80, unique=True)
     commune_code = models.CharField(max_length=5, db_index=True)
     station = models.ForeignKey(PollingStation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lon = models.FloatField()

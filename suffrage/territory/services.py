@@ -16,7 +16,7 @@ from suffrage.core.jobs import JobProgress, job_create, job_enqueue, job_run
 from suffrage.core.models import Campaign, Job, User
 from suffrage.imports.normalise import search_key
 from suffrage.people.models import PostalAddress
-from suffrage.territory.geometry import BoundaryMapping, Geocoder, StationArea, read_boundaries
+from suffrage.territory.geometry import BoundaryMapping, Geocoder, StationArea, approximate_areas, read_boundaries
 from suffrage.territory.maps import shapes_changed
 from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation
 from suffrage.territory.selectors import campaign_stations
@@ -175,3 +175,45 @@ def _locate(
         address.geocode_method = result.method if address.polling_station_id else "unknown"
         progress.advance(**{address.geocode_method: 1})
     PostalAddress.objects.bulk_update(addresses, ["polling_station", "geocode_method"])
+
+
+@transaction.atomic
+def approximate_areas_start(*, campaign: Campaign, actor: User) -> Job:
+    from suffrage.territory.tasks import approximate_areas_task
+
+    job = job_create(
+        campaign=campaign,
+        kind="approximate_areas",
+        label=_("Approximate areas from address points"),
+        created_by=actor,
+        required_permission="territory.import_territory",
+    )
+    job_enqueue(job, approximate_areas_task)
+    return job
+
+
+def approximate_areas_run(*, job_id: int) -> Job:
+    """For each of the campaign's communes with no boundary at all, areas from its address points."""
+
+    def work(progress: JobProgress) -> dict[str, Any]:
+        campaign = progress.job.campaign
+        codes = list(campaign.communes.values_list("commune__code", flat=True))
+        shaped = set(
+            PollingStation.objects.filter(commune__code__in=codes, approximate=False)
+            .exclude(geometry=None)
+            .values_list("commune__code", flat=True)
+        )
+        todo = [code for code in codes if code not in shaped]
+        progress.set_total(len(todo))
+        for code in todo:
+            points = AddressPoint.objects.filter(commune_code=code).exclude(station=None).select_related("station")
+            areas = approximate_areas([_point(p) for p in points.iterator(chunk_size=10_000)])
+            for area in areas:
+                PollingStation.objects.filter(code=area.code).update(
+                    geometry=shapely.geometry.mapping(area.geometry), approximate=True
+                )
+            progress.advance(communes=1, approximated=len(areas))
+        shapes_changed()
+        return {key: value for key, value in progress.counts.items() if key != "errors"}
+
+    return job_run(job_id, work)

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from suffrage.territory.services import boundaries_import_run, geocode_run
+from suffrage.territory.services import approximate_areas_run, boundaries_import_run, geocode_run
 
 
 @task()
@@ -13,3 +13,8 @@ def boundaries_import_task(job_id: int) -> None:
 @task()
 def geocode_task(job_id: int) -> None:
     geocode_run(job_id=job_id)
+
+
+@task()
+def approximate_areas_task(job_id: int) -> None:
+    approximate_areas_run(job_id=job_id)

@@ -18,7 +18,7 @@ from suffrage.core.audit import audit_record
 from suffrage.core.exports import safe_cell
 from suffrage.elections.models import Bloc, PriorityRanking, Round
 from suffrage.elections.scoring import FORMULA, rank_stations
-from suffrage.elections.services import ranking_save
+from suffrage.elections.services import bloc_remove, bloc_save, ranking_save
 from suffrage.territory.geometry import BoundaryMapping
 from suffrage.territory.maps import map_geojson
 from suffrage.territory.models import PollingStation
@@ -33,7 +33,7 @@ from suffrage.territory.selectors import (
     station_rows,
     station_values,
 )
-from suffrage.territory.services import boundaries_import_start, geocode_start
+from suffrage.territory.services import approximate_areas_start, boundaries_import_start, geocode_start
 
 MEASURE_LABELS = {
     "turnout": gettext_lazy("Turnout"),
@@ -225,9 +225,50 @@ def boundaries(request: CampaignRequest) -> HttpResponse:
 
 
 @campaign_view("territory.import_territory", methods=["POST"])
+def approximate(request: CampaignRequest) -> HttpResponse:
+    job = approximate_areas_start(campaign=request.campaign, actor=request.user)
+    return redirect("core:job", request.campaign.slug, job.pk)
+
+
+@campaign_view("territory.import_territory", methods=["POST"])
 def geocode(request: CampaignRequest) -> HttpResponse:
     job = geocode_start(campaign=request.campaign, actor=request.user, only_new=request.POST.get("all") != "1")
     return redirect("core:job", request.campaign.slug, job.pk)
+
+
+class BlocForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Bloc"), max_length=60)
+    nuances = forms.CharField(
+        label=gettext_lazy("Family codes, separated by commas"), help_text=gettext_lazy("e.g. UG, FI, SOC, ECO")
+    )
+    colour = forms.CharField(
+        label=gettext_lazy("Colour"), initial="#6b7280", widget=forms.TextInput(attrs={"type": "color"})
+    )
+
+
+@campaign_view("territory.edit_blocs")
+def blocs(request: CampaignRequest) -> HttpResponse:
+    """The campaign's grouping of political families, to compare elections of different years."""
+    form = BlocForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        bloc_save(
+            campaign=request.campaign,
+            name=form.cleaned_data["name"],
+            nuances=form.cleaned_data["nuances"].split(","),
+            colour=form.cleaned_data["colour"],
+            actor=request.user,
+        )
+        messages.success(request, _("Bloc saved."))
+        return redirect("territory:blocs", request.campaign.slug)
+    context = {"form": form, "blocs": Bloc.objects.filter(campaign=request.campaign)}
+    return render(request, "territory/blocs.html", context)
+
+
+@campaign_view("territory.edit_blocs", methods=["POST"])
+def bloc_delete(request: CampaignRequest, bloc_id: int) -> HttpResponse:
+    bloc_remove(bloc=campaign_object_or_404(Bloc, request.campaign, pk=bloc_id), actor=request.user)
+    messages.success(request, _("Bloc removed."))
+    return redirect("territory:blocs", request.campaign.slug)
 
 
 class RankingForm(forms.Form):

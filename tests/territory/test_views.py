@@ -117,3 +117,18 @@ def test_a_ranking_shows_the_formula_and_is_saved(campaign, results, owner, logi
 def test_the_map_page_says_when_there_is_nothing_to_show(campaign, owner, login):
     page = login(owner).get(reverse("territory:map", args=[campaign.slug])).content.decode()
     assert 'id="station-map"' not in page
+
+
+def test_a_manager_defines_and_removes_a_bloc(campaign, manager, login):
+    from suffrage.elections.models import Bloc
+
+    client = login(manager)
+    client.post(
+        reverse("territory:blocs", args=[campaign.slug]),
+        {"name": "Gauche", "nuances": "ug, fi ,SOC", "colour": "#c0392b"},
+    )
+    bloc = Bloc.objects.get(campaign=campaign)
+    assert bloc.nuances == ["FI", "SOC", "UG"]
+    client.post(reverse("territory:bloc_delete", args=[campaign.slug, bloc.pk]))
+    assert not Bloc.objects.exists()
+    assert AuditLog.objects.filter(action="bloc.remove").exists()

@@ -84,6 +84,7 @@ class Migration(migrations.Migration):
             name='AddressPoint',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(max_length=80, unique=True)),
                 ('commune_code', models.CharField(db_index=True, max_length=5)),
                 ('lon', models.FloatField()),
                 ('lat', models.FloatField()),
