@@ -34,12 +34,14 @@ KIND_PERMISSIONS = {
     "people": "people.import_people",
     "results": "territory.import_territory",
     "address_points": "territory.import_territory",
+    "census": "territory.import_territory",
 }
 
 HANDLERS = {
     "people": "suffrage.people.importing.PeopleImporter",
     "results": "suffrage.elections.importing.ResultsImporter",
     "address_points": "suffrage.territory.importing.AddressPointsImporter",
+    "census": "suffrage.territory.census.CensusImporter",
 }
 
 

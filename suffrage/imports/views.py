@@ -24,6 +24,7 @@ from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
 from suffrage.imports.pipeline import KIND_PERMISSIONS
 from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
 from suffrage.people.models import LegalBasis, Source
+from suffrage.territory.census import CensusFormatError, census_year
 from suffrage.territory.importing import AddressFormatError, detect_address_format
 
 PERMISSION = "imports.import_files"
@@ -31,6 +32,7 @@ KINDS = [
     ("people", gettext_lazy("People (contacts)")),
     ("results", gettext_lazy("Official election results")),
     ("address_points", gettext_lazy("Address points (electoral register table or BAN)")),
+    ("census", gettext_lazy("Census by IRIS (INSEE)")),
 ]
 
 
@@ -113,7 +115,7 @@ def _batch(request: CampaignRequest, batch_id: int) -> ImportBatch:
 @campaign_view(PERMISSION)
 def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    if batch.kind in ("results", "address_points"):
+    if batch.kind in ("results", "address_points", "census"):
         return _reference_batch(request, batch)
     targets = targets_for(request.campaign.pk)
     initial = {
@@ -160,7 +162,7 @@ def _reference_batch(request: CampaignRequest, batch: ImportBatch) -> HttpRespon
     results the user names the election."""
     try:
         label = _format_label(batch)
-    except (ResultsFormatError, AddressFormatError) as error:
+    except (ResultsFormatError, AddressFormatError, CensusFormatError) as error:
         return render(request, "imports/results_batch.html", {"batch": batch, "format_error": str(error)})
     form = ElectionForm(request.POST or None, initial=batch.settings or None) if batch.kind == "results" else None
     editable = batch.status in (ImportBatch.Status.DRAFT, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
@@ -179,6 +181,8 @@ def _reference_batch(request: CampaignRequest, batch: ImportBatch) -> HttpRespon
 def _format_label(batch: ImportBatch) -> str:
     if batch.kind == "results":
         return _(detect_format(batch.headers).label)
+    if batch.kind == "census":
+        return _("INSEE census by IRIS, %(year)s") % {"year": census_year(batch.headers)}
     names = {"reu": _("INSEE electoral-register address table"), "ban": _("Base Adresse Nationale")}
     return names[detect_address_format(batch.headers)]
 

@@ -19,6 +19,7 @@ from suffrage.core.exports import safe_cell
 from suffrage.elections.models import Bloc, PriorityRanking, Round
 from suffrage.elections.scoring import FORMULA, rank_stations
 from suffrage.elections.services import bloc_remove, bloc_save, ranking_save
+from suffrage.territory.census import station_census
 from suffrage.territory.geometry import BoundaryMapping
 from suffrage.territory.maps import map_geojson
 from suffrage.territory.models import PollingStation
@@ -180,7 +181,7 @@ def station_detail(request: CampaignRequest, station_code: str) -> HttpResponse:
     context = {
         "station": station,
         "history": station_history(station),
-        "census": station.census_shares.select_related("area").order_by("-share"),
+        "census": station_census(station),
         "people": station_people_counts(request.campaign, station),
         "small": SMALL_COUNT,
         "geometry": station.geometry,
