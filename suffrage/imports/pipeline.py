@@ -76,6 +76,8 @@ class RowHandler(Protocol):
 
     def process(self, rows: list[MappedRow]) -> list[Verdict]: ...
 
+    # Optionally, `finish()`: called once after a real (not dry) run has processed every row.
+
 
 def handler_for(batch: ImportBatch) -> RowHandler:
     module, name = HANDLERS[batch.kind].rsplit(".", 1)
@@ -191,5 +193,7 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
             pass
         for number, verdict in verdicts:
             _report(progress, number, verdict)
+    if not dry_run and hasattr(handler, "finish"):
+        handler.finish()
     progress.flush()
     return {key: value for key, value in progress.counts.items() if key != "errors"}

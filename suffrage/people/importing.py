@@ -132,6 +132,14 @@ class PeopleImporter:
         self.tags: dict[str, Tag] = {}
         self.detail = f"{_('Import')} #{batch.pk} {batch.original_name}"
 
+    def finish(self) -> None:
+        """New addresses are located in polling stations, when the campaign has any."""
+        from suffrage.territory.selectors import campaign_stations
+        from suffrage.territory.services import geocode_start
+
+        if campaign_stations(self.campaign).exists():
+            geocode_start(campaign=self.campaign, actor=self.batch.created_by, only_new=True)
+
     # --- Parsing ----------------------------------------------------------------
 
     def parse(self, row: MappedRow) -> tuple[Record, list[dict[str, str]]]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record, diff, snapshot
 from suffrage.core.models import Campaign, User
+from suffrage.imports.models import ImportRow
 from suffrage.imports.normalise import InvalidValue, parse_bool, parse_date, search_key
 from suffrage.people.models import (
     Channel,
@@ -352,8 +353,6 @@ def person_merge(*, keep: Person, other: Person, take_from_other: Iterable[str] 
     for model in (PostalAddress, SocialProfile, Note, ConsentEvent):
         _move(model.objects.filter(person=other), keep)
     keep.tags.add(*other.tags.all())
-    from suffrage.imports.models import ImportRow
-
     ImportRow.objects.filter(batch__campaign=keep.campaign, person_id=other.pk).update(person_id=keep.pk)
     changes = diff(before, snapshot(keep, MERGE_FIELDS))
     changes["merged"] = [f"#{other.pk} {other.display_name}", None]

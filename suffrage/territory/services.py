@@ -16,6 +16,7 @@ from suffrage.core.jobs import JobProgress, job_create, job_enqueue, job_run
 from suffrage.core.models import Campaign, Job, User
 from suffrage.imports.normalise import search_key
 from suffrage.people.models import PostalAddress
+from suffrage.territory.geometry import AddressPoint as GeoPoint
 from suffrage.territory.geometry import BoundaryMapping, Geocoder, StationArea, approximate_areas, read_boundaries
 from suffrage.territory.maps import shapes_changed
 from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation
@@ -116,10 +117,8 @@ def campaign_geocoder(campaign: Campaign) -> Geocoder:
     return Geocoder(areas=areas, points=[_point(p) for p in points.iterator(chunk_size=10_000)])
 
 
-def _point(point: AddressPoint) -> Any:
-    from suffrage.territory.geometry import AddressPoint as Point
-
-    return Point(
+def _point(point: AddressPoint) -> GeoPoint:
+    return GeoPoint(
         lon=point.lon,
         lat=point.lat,
         station_code=point.station.code if point.station else "",

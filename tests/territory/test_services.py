@@ -88,3 +88,29 @@ def test_the_boundaries_page_starts_the_job(campaign, manager, login):
     job = Job.objects.get(kind="boundaries_import")
     assert response["Location"] == reverse("core:job", args=[campaign.slug, job.pk])
     assert PollingStation.objects.count() == 122
+
+
+def test_a_people_import_locates_the_new_addresses_afterwards(campaign, manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from suffrage.imports import services as imports
+
+    square = station_in(campaign, number="0001")
+    AddressPoint.objects.create(
+        source_id="ban:9", commune_code="29019", lon=-4.485, lat=48.395, street="rue de siam", number="3"
+    )
+    batch = imports.batch_create(
+        campaign=campaign,
+        upload=SimpleUploadedFile("p.csv", "Prénom;Nom;N°;Voie;Ville\nAnne;Le Gall;3;rue de Siam;Brest\n".encode()),
+        actor=manager,
+    )
+    imports.batch_configure(
+        batch=batch,
+        mapping=["first_names", "usage_name", "number", "street", "town"],
+        options={"source": "import", "legal_basis": "consent", "match_on": "none", "on_match": "skip"},
+        actor=manager,
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        imports.import_start(batch=batch, actor=manager, dry_run=False)
+    assert PostalAddress.objects.get().polling_station == square
+    assert Job.objects.filter(kind="geocode", status="succeeded").exists()
