@@ -36,8 +36,10 @@ def family_codes(campaign: Campaign, family: str) -> set[str]:
 
 
 def families_of(round_: Round) -> list[str]:
-    codes = CandidateVotes.objects.filter(result__round=round_).exclude(nuance="").values_list("nuance", flat=True)
-    return sorted(set(codes))
+    """Family codes of the round; where the file gives none (presidential history
+    files), the candidates' names stand in."""
+    pairs = CandidateVotes.objects.filter(result__round=round_).values_list("nuance", "name").distinct()
+    return sorted({nuance or name for nuance, name in pairs})
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ def station_rows(campaign: Campaign, round_: Round, family: str = "") -> list[St
     if family:
         codes = family_codes(campaign, family)
         totals = (
-            CandidateVotes.objects.filter(result__in=results, nuance__in=codes)
+            CandidateVotes.objects.filter(result__in=results)
+            .filter(Q(nuance__in=codes) | Q(nuance="", name__in=codes))
             .values("result_id")
             .annotate(total=Sum("votes"))
         )

@@ -132,3 +132,15 @@ def test_a_manager_defines_and_removes_a_bloc(campaign, manager, login):
     client.post(reverse("territory:bloc_delete", args=[campaign.slug, bloc.pk]))
     assert not Bloc.objects.exists()
     assert AuditLog.objects.filter(action="bloc.remove").exists()
+
+
+def test_candidates_without_a_family_code_can_be_chosen_by_name(campaign, owner, login):
+    round_ = RoundFactory(election__kind="presidential", election__year=2017, election__name="Présidentielle 2017")
+    station = station_in(campaign, number="0007")
+    result_in(station, round_, registered=100, voters=80, votes=(("", 50), ("", 30)))
+    from suffrage.territory.selectors import families_of
+
+    assert families_of(round_) == ["Candidat 1", "Candidat 2"]
+    url = reverse("territory:map_data", args=[campaign.slug])
+    data = login(owner).get(url, {"round": round_.pk, "measure": "share", "family": "Candidat 2"}).json()
+    assert data["features"][0]["properties"]["value"] == 30 / 80
