@@ -4,21 +4,24 @@ The files (`;`-separated) have `IRIS; COM; TYP_IRIS; LAB_IRIS` then indicators
 whose prefix names the year (`P20_POP`, `C21_POP15P_CS3`…). IRIS areas do not
 follow polling stations: a commune counted as a single IRIS ("…0000") is shared
 between its stations in proportion to their dwellings (address points); a split
-commune needs IRIS boundaries, and until they are imported its areas stay
-unattributed (the station page then shows no census).
+commune's areas are shared by surface once IRIS boundaries are imported
+(attribute_by_iris_boundaries); until then they stay unattributed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from typing import Any
 
+import shapely
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from suffrage.imports.models import ImportBatch, ImportRow
 from suffrage.imports.pipeline import MappedRow, Verdict
+from suffrage.territory.geometry import StationArea, attribute_by_overlap
 from suffrage.territory.models import AddressPoint, CensusArea, CensusShare, PollingStation
 
 IDENTITY = ("IRIS", "COM")
@@ -131,3 +134,54 @@ def station_census(station: PollingStation) -> list[dict[str, Any]]:
         {"year": year, "figures": [(name, round(figures[name])) for name in SHOWN if name in figures]}
         for year, figures in sorted(totals.items(), reverse=True)
     ]
+
+
+IRIS_PROPERTIES = ("CODE_IRIS", "code_iris", "IRIS")
+
+
+def attribute_by_iris_boundaries(data: bytes) -> tuple[int, list[str]]:
+    """Share census areas between polling stations by surface, from IRIS boundaries
+    (IGN's CONTOURS-IRIS as GeoJSON in lon/lat: property CODE_IRIS). Returns the
+    number of IRIS areas attributed and the problems found."""
+    try:
+        collection = json.loads(data)
+        features = collection["features"]
+    except (ValueError, KeyError, TypeError):
+        raise CensusFormatError(_("Not a GeoJSON FeatureCollection.")) from None
+    shapes: dict[str, Any] = {}
+    problems = []
+    for index, feature in enumerate(features, start=1):
+        properties = feature.get("properties") or {}
+        code = next((str(properties[name]) for name in IRIS_PROPERTIES if name in properties), "")
+        try:
+            shapes[code] = shapely.geometry.shape(feature["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            problems.append(_("Feature %(index)s has no usable geometry.") % {"index": index})
+            continue
+        if not code:
+            problems.append(_("Feature %(index)s has no CODE_IRIS property.") % {"index": index})
+    areas = {a.code: a for a in CensusArea.objects.filter(code__in=shapes)}
+    communes = {a.commune_code for a in areas.values()}
+    stations = [
+        StationArea(
+            code=s.code,
+            commune_code=s.commune.code,
+            number=s.number,
+            name=s.name,
+            geometry=shapely.geometry.shape(s.geometry),
+            approximate=s.approximate,
+        )
+        for s in PollingStation.objects.filter(commune__code__in=communes)
+        .exclude(geometry=None)
+        .select_related("commune")
+    ]
+    by_code = {s.code: s for s in PollingStation.objects.filter(code__in=[s.code for s in stations])}
+    shares = attribute_by_overlap({code: shapes[code] for code in {a.code for a in areas.values()}}, stations)
+    for code, station_shares in shares.items():
+        for area in CensusArea.objects.filter(code=code):
+            CensusShare.objects.filter(area=area).delete()
+            CensusShare.objects.bulk_create(
+                CensusShare(area=area, station=by_code[station], share=share)
+                for station, share in station_shares.items()
+            )
+    return len(shares), problems

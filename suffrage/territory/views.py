@@ -19,7 +19,7 @@ from suffrage.core.exports import safe_cell
 from suffrage.elections.models import Bloc, PriorityRanking, Round
 from suffrage.elections.scoring import FORMULA, rank_stations
 from suffrage.elections.services import bloc_remove, bloc_save, ranking_save
-from suffrage.territory.census import station_census
+from suffrage.territory.census import CensusFormatError, attribute_by_iris_boundaries, station_census
 from suffrage.territory.geometry import BoundaryMapping
 from suffrage.territory.maps import map_geojson
 from suffrage.territory.models import PollingStation
@@ -190,7 +190,14 @@ def station_detail(request: CampaignRequest, station_code: str) -> HttpResponse:
 
 
 class BoundariesForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("GeoJSON file of polling-station boundaries"))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What the file holds"),
+        choices=[
+            ("stations", gettext_lazy("Polling-station boundaries")),
+            ("iris", gettext_lazy("IRIS boundaries (census)")),
+        ],
+    )
+    file = forms.FileField(label=gettext_lazy("GeoJSON file"))
     commune_property = forms.CharField(label=gettext_lazy("Property holding the INSEE commune code"), required=False)
     number_property = forms.CharField(label=gettext_lazy("Property holding the polling-station number"), required=False)
     name_property = forms.CharField(label=gettext_lazy("Property holding the polling place (optional)"), required=False)
@@ -213,6 +220,8 @@ def boundaries(request: CampaignRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         if upload.size > MAX_BOUNDARIES_BYTES:
             form.add_error("file", _("The file is larger than 50 MB: send one département at a time."))
+        elif form.cleaned_data["kind"] == "iris":
+            return _iris_boundaries(request, upload.read())
         else:
             job = boundaries_import_start(
                 campaign=request.campaign,
@@ -223,6 +232,19 @@ def boundaries(request: CampaignRequest) -> HttpResponse:
             )
             return redirect("core:job", request.campaign.slug, job.pk)
     return render(request, "territory/boundaries.html", {"form": form})
+
+
+def _iris_boundaries(request: CampaignRequest, data: bytes) -> HttpResponse:
+    try:
+        count, problems = attribute_by_iris_boundaries(data)
+    except CensusFormatError as error:
+        messages.error(request, str(error))
+        return redirect("territory:boundaries", request.campaign.slug)
+    audit_record(action="territory.import_iris", campaign=request.campaign, changes={"areas": [None, count]})
+    for problem in problems[:20]:
+        messages.warning(request, problem)
+    messages.success(request, _("%(count)s census areas shared between polling stations.") % {"count": count})
+    return redirect("territory:map", request.campaign.slug)
 
 
 @campaign_view("territory.import_territory", methods=["POST"])

@@ -52,3 +52,29 @@ def test_a_whole_commune_area_is_shared_by_dwellings_and_shown(campaign, manager
     assert not CensusShare.objects.filter(area__code="290750101").exists()  # split commune: needs IRIS boundaries
     page = login(manager).get(reverse("territory:station", args=[campaign.slug, first.code])).content.decode()
     assert "<code>POP</code></dt><dd>750</dd>" in page
+
+
+def test_iris_boundaries_share_a_split_communes_areas_by_surface(campaign, manager, login):
+    import json
+
+    left = station_in(
+        campaign, number="0001", geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    )
+    right = station_in(
+        campaign, number="0002", geometry={"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+    )
+    CensusArea.objects.create(code="290190101", year=2020, commune_code="29019", indicators={"P20_POP": 100})
+    iris = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"CODE_IRIS": "290190101"},
+                "geometry": {"type": "Polygon", "coordinates": [[[0.5, 0], [1.5, 0], [1.5, 1], [0.5, 1], [0.5, 0]]]},
+            }
+        ],
+    }
+    upload = SimpleUploadedFile("iris.geojson", json.dumps(iris).encode())
+    login(manager).post(reverse("territory:boundaries", args=[campaign.slug]), {"kind": "iris", "file": upload})
+    shares = dict(CensusShare.objects.values_list("station__code", "share"))
+    assert shares == {left.code: pytest.approx(0.5), right.code: pytest.approx(0.5)}

@@ -84,7 +84,9 @@ def test_addresses_are_located_by_address_point_then_boundary(campaign, manager)
 
 def test_the_boundaries_page_starts_the_job(campaign, manager, login):
     with BREST.open("rb") as handle, TestCase.captureOnCommitCallbacks(execute=True):
-        response = login(manager).post(reverse("territory:boundaries", args=[campaign.slug]), {"file": handle})
+        response = login(manager).post(
+            reverse("territory:boundaries", args=[campaign.slug]), {"kind": "stations", "file": handle}
+        )
     job = Job.objects.get(kind="boundaries_import")
     assert response["Location"] == reverse("core:job", args=[campaign.slug, job.pk])
     assert PollingStation.objects.count() == 122
