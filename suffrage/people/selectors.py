@@ -8,6 +8,7 @@ from itertools import chain
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 
 from suffrage.core.models import AuditLog, Campaign
 from suffrage.people.models import (
@@ -44,7 +45,16 @@ def people_filtered(campaign: Campaign, params: dict[str, Any]) -> QuerySet[Pers
         people = people.reachable_by(channel)
     if params.get("notice_owed"):
         people = people.filter(source__in=["import", "social", "roll"], notice_sent_at__isnull=True)
-    return people.order_by(*SORTS.get(str(params.get("sort")), SORTS["name"]))
+    order = SORTS.get(str(params.get("sort")), SORTS["name"])
+    if text and "name_key" in order[0]:
+        # Sort a search's matches by an expression the name index cannot serve:
+        # PostgreSQL then finds the matches with the trigram index and sorts the
+        # few of them, instead of walking all names in order and testing each
+        # (1.7 s against 25 ms on a million people). name_key is lowercase ASCII,
+        # so its upper case sorts the same.
+        key = Upper("name_key")
+        return people.order_by(key.desc() if order[0].startswith("-") else key.asc(), order[1])
+    return people.order_by(*order)
 
 
 def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:

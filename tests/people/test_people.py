@@ -221,3 +221,13 @@ def test_the_list_counts_up_to_a_cap_so_pages_stay_fast(campaign, manager, login
     page = _list(login(manager), campaign)
     assert page.context["page"].paginator.count == 3
     assert page.context["page"].paginator.is_capped
+
+
+def test_search_results_are_sorted_by_name_both_ways(campaign, manager, login):
+    for last in ("Le Roux", "Abgrall", "Morvan"):
+        PersonFactory(campaign=campaign, first_names="Gwen", usage_name=last)
+    client = login(manager)
+    names = [p.usage_name for p in _list(client, campaign, q="gwen").context["page"]]
+    assert names == ["Abgrall", "Le Roux", "Morvan"]
+    names = [p.usage_name for p in _list(client, campaign, q="gwen", sort="-name").context["page"]]
+    assert names == ["Morvan", "Le Roux", "Abgrall"]
