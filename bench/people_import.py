@@ -255,7 +255,10 @@ def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace, cs
         "search p50 / p95",
         lambda r: f"{_ms(r['pages']['search']['p50_ms'])} / {_ms(r['pages']['search']['p95_ms'])}",
     )
-    row("search hits (warm-up query)", lambda r: f"{r['pages']['search']['warmup_hits']:,} ({r['pages']['search']['warmup_q']})")
+    row(
+        "search hits (warm-up query)",
+        lambda r: f"{r['pages']['search']['warmup_hits']:,} ({r['pages']['search']['warmup_q']})",
+    )
     row("child total", lambda r: f"{r['total_seconds']:.0f} s")
 
     label_width = max(len(label) for label, _ in rows)
@@ -450,7 +453,9 @@ def child(args: argparse.Namespace) -> int:
     reset_peak_rss()
     result["pages"] = measure_pages(database, args)
     memory["pages_peak_mb"] = peak_rss_mb()
-    memory["overall_peak_mb"] = max(memory[k] for k in ("setup_peak_mb", "raw_peak_mb", "pipeline_peak_mb", "pages_peak_mb"))
+    memory["overall_peak_mb"] = max(
+        memory[k] for k in ("setup_peak_mb", "raw_peak_mb", "pipeline_peak_mb", "pages_peak_mb")
+    )
     memory["rss_at_end_mb"] = current_rss_mb()
     result["memory"] = memory
     result["total_seconds"] = time.perf_counter() - total_started
@@ -573,7 +578,9 @@ def measure_pages(database: str, args: argparse.Namespace) -> dict[str, Any]:
     client.force_login(User.objects.get(email="bench-owner@example.org"))
     url = reverse("people:list", args=[SLUG])
     rng = random.Random(args.seed)
-    surnames = [line.strip() for line in (DATA / "surnames.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    surnames = [
+        line.strip() for line in (DATA / "surnames.txt").read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     warmup_q = rng.choice(surnames)
     queries = [{"q": rng.choice(surnames)} for _ in range(args.requests)]
 
