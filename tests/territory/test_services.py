@@ -116,3 +116,29 @@ def test_a_people_import_locates_the_new_addresses_afterwards(campaign, manager)
         imports.import_start(batch=batch, actor=manager, dry_run=False)
     assert PostalAddress.objects.get().polling_station == square
     assert Job.objects.filter(kind="geocode", status="succeeded").exists()
+
+
+def test_an_address_entered_by_hand_is_located_by_a_job(campaign, manager):
+    from suffrage.people.services import person_create
+
+    square = station_in(campaign, number="0001")
+    AddressPoint.objects.create(
+        source_id="ban:5",
+        commune_code="29019",
+        station=square,
+        lon=-4.485,
+        lat=48.395,
+        street="rue de siam",
+        number="5",
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        person = person_create(
+            campaign=campaign,
+            actor=manager,
+            source="manual",
+            legal_basis="consent",
+            first_names="Soazig",
+            address={"number": "5", "street": "Rue de Siam", "town": "Brest", "insee_code": "29019"},
+        )
+    address = person.addresses.get()
+    assert (address.polling_station, address.geocode_method) == (square, "address_exact")
