@@ -49,3 +49,23 @@ def test_the_map_colours_stations_and_opens_one_on_click(page, live_server, tmp_
     paths.nth(2).click()
     page.wait_for_url(re.compile(r"/territory/stations/29019_\d{4}/$"))
     expect(page.locator("h1")).to_contain_text("Brest")
+
+
+def test_a_station_name_from_a_file_is_shown_as_text_not_html(page, live_server):
+    campaign = CampaignFactory(slug="brest")
+    user = UserFactory(email="owner@brest.example")
+    MembershipFactory(campaign=campaign, user=user, role=Role.OWNER)
+    station = station_in(
+        campaign, number="0001", name="<img src=x onerror=\"document.title='pwned'\">", geometry=square(-4.5, 48.39)
+    )
+    result_in(station, RoundFactory())
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("main input[name=login]").fill(user.email)
+    page.locator("main input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/campaigns/$"))
+    page.goto(f"{live_server.url}/c/brest/territory/map/")
+    expect(page.locator("#station-map")).to_have_attribute("data-loaded", "1")
+    page.locator("#station-map path.leaflet-interactive").hover()
+    expect(page.locator(".leaflet-tooltip")).to_contain_text("<img")
+    assert page.title() != "pwned"

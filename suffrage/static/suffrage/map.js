@@ -7,6 +7,13 @@
   var SEQUENTIAL = ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d"];
   var DIVERGING = ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"];
 
+  // Names come from imported files: never let them be read as HTML.
+  function escapeHtml(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
   function percent(value, signed) {
     var text = (value * 100).toFixed(1).replace(".", ",") + " %";
     return signed && value > 0 ? "+" + text : text;
@@ -79,7 +86,7 @@
           onEachFeature: function (feature, shape) {
             var value = feature.properties.value;
             var text = feature.properties.name + " — " + (value === null || value === undefined ? element.getAttribute("data-no-data") : percent(value, diverging));
-            shape.bindTooltip(text, { sticky: true });
+            shape.bindTooltip(escapeHtml(text), { sticky: true });
             shape.on("click", function () { window.location.href = stationUrl.replace("CODE", feature.properties.code); });
           }
         }).addTo(map);
