@@ -94,6 +94,10 @@ class JobProgress:
         if len(self.errors) < MAX_STORED_ERRORS:
             self.errors.append({"row": row, "field": field, "message": message})
 
+    def summary(self) -> dict[str, int]:
+        """The counts without the problem count: what a job reports at the end."""
+        return {key: value for key, value in self.counts.items() if key != "errors"}
+
     def flush(self) -> None:
         self.job.counts = dict(self.counts)
         self.job.errors = self.errors

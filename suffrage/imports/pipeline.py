@@ -196,4 +196,4 @@ def pipeline_run(batch: ImportBatch, progress: JobProgress, *, dry_run: bool) ->
     if not dry_run and hasattr(handler, "finish"):
         handler.finish()
     progress.flush()
-    return {key: value for key, value in progress.counts.items() if key != "errors"}
+    return progress.summary()

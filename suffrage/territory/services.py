@@ -60,7 +60,7 @@ def boundaries_import_run(*, job_id: int) -> Job:
             for area in areas:
                 progress.advance(**{_store_area(job.campaign, area): 1})
         shapes_changed()
-        return {key: value for key, value in progress.counts.items() if key != "errors"}
+        return progress.summary()
 
     return job_run(job_id, work)
 
@@ -147,7 +147,7 @@ def geocode_run(*, job_id: int) -> Job:
                 _locate(geocoder, communes, stations, batch, progress)
                 batch = []
         _locate(geocoder, communes, stations, batch, progress)
-        return {key: value for key, value in progress.counts.items() if key != "errors"}
+        return progress.summary()
 
     return job_run(job_id, work)
 
@@ -213,6 +213,6 @@ def approximate_areas_run(*, job_id: int) -> Job:
                 )
             progress.advance(communes=1, approximated=len(areas))
         shapes_changed()
-        return {key: value for key, value in progress.counts.items() if key != "errors"}
+        return progress.summary()
 
     return job_run(job_id, work)
