@@ -81,28 +81,41 @@ class ResultsImporter:
 
     def _stations(self, results: list[parsers.StationResult]) -> dict[str, PollingStation]:
         """Polling stations by code, created (with their commune) when results name new ones."""
-        for result in results:
-            if result.commune_code not in self.known_communes:
-                commune, _created = Commune.objects.get_or_create(
-                    code=result.commune_code,
-                    defaults={"name": result.commune_name, "departement": result.commune_code[:2]},
-                )
-                if commune.name == commune.code and result.commune_name:
-                    # Created by a boundaries file, which carries no name: results do.
-                    Commune.objects.filter(pk=commune.pk).update(name=result.commune_name)
-                CampaignCommune.objects.get_or_create(campaign=self.batch.campaign, commune=commune)
-                self.known_communes.add(result.commune_code)
+        self._communes({r.commune_code: r.commune_name for r in results if r.commune_code not in self.known_communes})
         codes = {result.station_code for result in results}
         stations = {station.code: station for station in PollingStation.objects.filter(code__in=codes)}
-        communes = {c.code: c for c in Commune.objects.filter(code__in={r.commune_code for r in results})}
+        communes = dict(Commune.objects.filter(code__in={r.commune_code for r in results}).values_list("code", "pk"))
         missing = [
-            PollingStation(code=r.station_code, commune=communes[r.commune_code], number=r.station_number)
+            PollingStation(code=r.station_code, commune_id=communes[r.commune_code], number=r.station_number)
             for r in {r.station_code: r for r in results if r.station_code not in stations}.values()
         ]
         PollingStation.objects.bulk_create(missing, ignore_conflicts=True)
         if missing:
             stations.update({s.code: s for s in PollingStation.objects.filter(code__in=[m.code for m in missing])})
         return stations
+
+    def _communes(self, names: dict[str, str]) -> None:
+        """Create the communes a chunk names for the first time and add them to the campaign."""
+        if not names:
+            return
+        existing = dict(Commune.objects.filter(code__in=names).values_list("code", "name"))
+        Commune.objects.bulk_create(
+            [
+                Commune(code=code, name=name, departement=code[:2])
+                for code, name in names.items()
+                if code not in existing
+            ],
+            ignore_conflicts=True,
+        )
+        for code, name in existing.items():
+            if name == code and names[code]:
+                # Created by a boundaries file, which carries no name: results do.
+                Commune.objects.filter(code=code).update(name=names[code])
+        ids = Commune.objects.filter(code__in=names).values_list("pk", flat=True)
+        CampaignCommune.objects.bulk_create(
+            [CampaignCommune(campaign=self.batch.campaign, commune_id=pk) for pk in ids], ignore_conflicts=True
+        )
+        self.known_communes.update(names)
 
     def _store(self, results: list[parsers.StationResult], stations: dict[str, PollingStation]) -> dict[int, Verdict]:
         existing = {

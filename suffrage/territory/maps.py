@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
 import shapely
 from django.core.cache import cache
@@ -24,14 +24,16 @@ def shapes_changed() -> None:
         cache.set(VERSION_KEY, 1, None)
 
 
-def station_shapes(campaign: Campaign) -> list[dict[str, Any]]:
-    """GeoJSON features (without measures) of the campaign's stations that have a shape."""
+def station_shapes(campaign: Campaign) -> list[tuple[str, str]]:
+    """For each of the campaign's stations with a shape: (code, its GeoJSON feature
+    serialised up to the value, which each request writes in). Simplified and
+    serialised once, then cached as text (cheap to load from any cache)."""
     stations = campaign_stations(campaign).exclude(geometry=None)
     # Imports of boundaries bump the version; new stations or communes change the count and last id.
     seen = stations.aggregate(n=Count("pk"), last=Max("pk"))
     key = f"map-shapes:{campaign.pk}:{seen['n']}:{seen['last']}:{cache.get(VERSION_KEY, 0)}"
-    features: list[dict[str, Any]] | None = cache.get(key)
-    if features is None:
+    shapes: list[tuple[str, str]] | None = cache.get(key)
+    if shapes is None:
         areas = [
             StationArea(
                 code=station.code,
@@ -43,14 +45,16 @@ def station_shapes(campaign: Campaign) -> list[dict[str, Any]]:
             )
             for station in stations
         ]
-        features = simplify_for_map(areas)["features"]
-        cache.set(key, features, CACHE_SECONDS)
-    return features
+        shapes = []
+        for feature in simplify_for_map(areas)["features"]:
+            text = json.dumps({**feature, "properties": {**feature["properties"], "value": None}})
+            # "value" is the last member of the last object: cut just before its null.
+            shapes.append((feature["properties"]["code"], text[: text.rindex("null}}")]))
+        cache.set(key, shapes, CACHE_SECONDS)
+    return shapes
 
 
-def map_geojson(campaign: Campaign, values: dict[str, float | None]) -> dict[str, Any]:
-    features = [
-        {**feature, "properties": {**feature["properties"], "value": values.get(feature["properties"]["code"])}}
-        for feature in station_shapes(campaign)
-    ]
-    return {"type": "FeatureCollection", "features": features}
+def map_geojson(campaign: Campaign, values: dict[str, float | None]) -> bytes:
+    """The FeatureCollection as JSON bytes, with each station's value written in."""
+    features = ",".join(f"{prefix}{json.dumps(values.get(code))}}}}}" for code, prefix in station_shapes(campaign))
+    return ('{"type":"FeatureCollection","features":[' + features + "]}").encode()

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Commune(models.Model):
-    code = models.CharField(_("INSEE code"), max_length=5, unique=True)
+    # INSEE code in France ("29019"); a county's name in US files ("New Castle").
+    code = models.CharField(_("INSEE code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=150)
     departement = models.CharField(_("département"), max_length=3, blank=True)
 
@@ -24,9 +25,9 @@ class Commune(models.Model):
 class PollingStation(models.Model):
     """A bureau de vote. `code` is the national key: INSEE commune code + "_" + 4-digit number."""
 
-    code = models.CharField(_("code"), max_length=16, unique=True)
+    code = models.CharField(_("code"), max_length=100, unique=True)
     commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="polling_stations")
-    number = models.CharField(_("number"), max_length=8)
+    number = models.CharField(_("number"), max_length=50)
     name = models.CharField(_("polling place"), max_length=200, blank=True)
     # GeoJSON geometry in lon/lat; empty when no boundary is known.
     geometry = models.JSONField(null=True, blank=True)

@@ -38,7 +38,8 @@ def family_codes(campaign: Campaign, family: str) -> set[str]:
 def families_of(round_: Round) -> list[str]:
     """Family codes of the round; where the file gives none (presidential history
     files), the candidates' names stand in."""
-    pairs = CandidateVotes.objects.filter(result__round=round_).values_list("nuance", "name").distinct()
+    # order_by(): the model's default ordering (by votes) would join the DISTINCT.
+    pairs = CandidateVotes.objects.filter(result__round=round_).order_by().values_list("nuance", "name").distinct()
     return sorted({nuance or name for nuance, name in pairs})
 
 

@@ -103,7 +103,7 @@ def map_data(request: CampaignRequest) -> HttpResponse:
     if params["round"] is None:
         return JsonResponse({"type": "FeatureCollection", "features": []})
     values = station_values(request.campaign, params["round"], params["measure"], params["family"], params["compare"])
-    response = JsonResponse(map_geojson(request.campaign, values))
+    response = HttpResponse(map_geojson(request.campaign, values), content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=60"
     return response
 
