@@ -71,8 +71,11 @@ class StationRow:
 
 def station_rows(campaign: Campaign, round_: Round, family: str = "") -> list[StationRow]:
     """One row per polling station of the campaign with results in this round."""
-    results = StationResult.objects.filter(round=round_, station__in=campaign_stations(campaign)).select_related(
-        "station"
+    # Shapes are heavy JSON and served from the map's cache: never load them here.
+    results = (
+        StationResult.objects.filter(round=round_, station__in=campaign_stations(campaign))
+        .select_related("station")
+        .defer("station__geometry")
     )
     votes: dict[int, int] = defaultdict(int)
     if family:
