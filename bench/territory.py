@@ -28,9 +28,13 @@ see write_national_csv), then runs itself as child processes:
   3. the map endpoint (territory:map_data, measure=share, one family) for a campaign of
      `--map-stations` polling stations with real shapes (Brest's 122 polygons translated),
      whose results are (a) in the national round just imported and (b) in a round of their
-     own: the first request (cold shape cache) separately, then `--requests` GETs, p50/p95.
+     own: the first request (cold shape cache) separately, then `--requests` GETs, p50/p95,
+     and the mean time per request in the view's helpers (families_of, station_values,
+     map_geojson).
 
-Each child prints one `RESULT {json}` line; the driver prints a table and the goals,
+One run at a time (bench/out/territory.lock): runs share their database names and files.
+Each child also records its load average and a hash of suffrage/**/*.py (the driver warns
+when the children ran different code). Each prints one `RESULT {json}` line; the driver prints a table and the goals,
 MET or NOT MET with the measured value. Nothing is asserted.
 """
 
@@ -146,6 +150,28 @@ def percentiles(samples: list[float]) -> dict[str, float]:
         "mean_ms": statistics.fmean(samples) * 1000,
         "max_ms": max(samples) * 1000,
     }
+
+
+def code_snapshot() -> dict[str, Any]:
+    """Which application code a child runs: a hash of suffrage/**/*.py and the newest change,
+    so that children that ran different code (the code changed during the run) can be told apart."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted((ROOT / "suffrage").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    changed = time.strftime("%H:%M:%S", time.gmtime(newest))
+    return {"hash": digest.hexdigest()[:10], "newest_change_utc": changed}
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 # --- The national results file ----------------------------------------------------------
@@ -315,7 +341,7 @@ def child_env(name: str) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="suffrage.settings",
         DEBUG="0",
-        SECRET_KEY="bench",  # noqa: S106 (a throwaway key for the bench databases)
+        SECRET_KEY="bench",
         ALLOWED_HOSTS="testserver,127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         TASKS_BACKEND="immediate",
@@ -354,8 +380,30 @@ def run_child(name: str, csv_path: Path, args: argparse.Namespace) -> dict[str, 
     return result
 
 
+def take_lock() -> Any:
+    """One run at a time: two runs would drop each other's databases (same names, same files)."""
+    import fcntl
+
+    handle = (OUT / "territory.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        print(f"Another territory run holds bench/out/territory.lock ({holder}).", file=sys.stderr)
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    handle.flush()
+    return handle
+
+
 def driver(args: argparse.Namespace) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
+    lock = take_lock()
+    if lock is None:
+        return 3
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
     unknown = set(databases) - {"sqlite", "postgres"}
     if unknown:
@@ -417,6 +465,22 @@ def _rows(
     return rows
 
 
+BREAKDOWN = (
+    "families_of (form)",
+    "station_values",
+    "  of which station_rows",
+    "map_geojson",
+    "rest (middleware, session, form, response)",
+)
+
+
+def _breakdown_rows(scenario: str) -> list[tuple[str, Any]]:
+    return [
+        (f"    {name.strip()}", lambda r, name=name: f"{r['map'][scenario]['breakdown_ms'][name]:,.0f} ms")
+        for name in BREAKDOWN
+    ]
+
+
 def _map_cell(r: dict[str, Any], scenario: str, key: str) -> str:
     figures = r["map"][scenario]
     if key == "p50/p95":
@@ -474,15 +538,26 @@ def print_report(
         ("map, national round: cold", lambda r: _map_cell(r, "national", "cold")),
         ("  p50 / p95", lambda r: _map_cell(r, "national", "p50/p95")),
         ("  mean / max", lambda r: _map_cell(r, "national", "mean/max")),
-        ("  queries per request", lambda r: _map_cell(r, "national", "queries")),
+        ("  SQL per request (execute time¹)", lambda r: _map_cell(r, "national", "queries")),
+        *_breakdown_rows("national"),
         ("  response", lambda r: _map_cell(r, "national", "size")),
         ("map, own round: cold", lambda r: _map_cell(r, "own", "cold")),
         ("  p50 / p95", lambda r: _map_cell(r, "own", "p50/p95")),
         ("  mean / max", lambda r: _map_cell(r, "own", "mean/max")),
-        ("  queries per request", lambda r: _map_cell(r, "own", "queries")),
+        ("  SQL per request (execute time¹)", lambda r: _map_cell(r, "own", "queries")),
+        *_breakdown_rows("own"),
         ("child total", lambda r: f"{r['total_seconds']:.0f} s"),
+        ("load average at start / end", lambda r: f"{r['load']['start']:.1f} / {r['load']['end']:.1f}"),
+        ("code (hash, newest change UTC)", lambda r: f"{r['code']['hash']} {r['code']['newest_change_utc']}"),
     ]
     _table("Results import and map", databases, _rows(results, databases, spec))
+    print(
+        "¹ time in cursor.execute: PostgreSQL computes the result there; SQLite mostly while the rows are\n"
+        "  fetched, so its figure under-counts (the breakdown above times the view's helpers instead)."
+    )
+    hashes = {r["code"]["hash"] for r in results.values() if "code" in r}
+    if len(hashes) > 1:
+        print("WARNING: the application code changed during the run: the children did not all run the same code.")
 
     geo = results.get("geocode")
     if geo:
@@ -503,6 +578,8 @@ def print_report(
                 )
             )
         rows.append(("peak RSS", f"{geo['peak_rss_mb']:,.0f} MB"))
+        rows.append(("load average at start / end", f"{geo['load']['start']:.1f} / {geo['load']['end']:.1f}"))
+        rows.append(("code (hash, newest change UTC)", f"{geo['code']['hash']} {geo['code']['newest_change_utc']}"))
         _table("Geocoding (no database)", ["geocode"], [(label, [value]) for label, value in rows])
 
     print("\nGoals:")
@@ -614,6 +691,8 @@ def _street_names(rng: random.Random, count: int, used: set[str]) -> list[str]:
 def geocode_child(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
     total_started = time.perf_counter()
+    snapshot = code_snapshot()
+    start_load = load_average()
     reset_peak_rss()
     import django
 
@@ -773,6 +852,8 @@ def geocode_child(args: argparse.Namespace) -> int:
         "chunk": GEOCODE_CHUNK,
         "categories": per_category,
         "peak_rss_mb": peak_rss_mb(),
+        "code": snapshot,
+        "load": {"start": start_load, "end": load_average()},
         "total_seconds": time.perf_counter() - total_started,
     }
     print("RESULT " + json.dumps(result), flush=True)
@@ -1043,6 +1124,7 @@ def measure_map(database: str, csv_path: Path, args: argparse.Namespace) -> dict
     from suffrage.core.models import User
     from suffrage.core.services import campaign_create
     from suffrage.elections.models import CandidateVotes, Election, Round, StationResult
+    from suffrage.territory import selectors, views
     from suffrage.territory.geometry import read_boundaries
     from suffrage.territory.maps import shapes_changed
     from suffrage.territory.models import CampaignCommune, Commune, PollingStation
@@ -1163,7 +1245,19 @@ def measure_map(database: str, csv_path: Path, args: argparse.Namespace) -> dict
             for code, value in expected.items()
             if value is None or values.get(code) is None or abs(values[code] - value) > 1e-9
         )
+        # Where a request's time goes: the view's helpers, timed around the timed requests only.
+        probes = {
+            "families_of (form)": PhaseTimer(views, "families_of"),
+            "station_values": PhaseTimer(views, "station_values"),
+            "  of which station_rows": PhaseTimer(selectors, "station_rows"),
+            "map_geojson": PhaseTimer(views, "map_geojson"),
+        }
         samples = [get(params)[1] for _ in range(args.requests)]
+        for probe in probes.values():
+            probe.restore()
+        breakdown = {name: probe.seconds * 1000 / len(samples) for name, probe in probes.items() if not probe.missing}
+        measured = sum(v for name, v in breakdown.items() if not name.startswith(" "))
+        breakdown["rest (middleware, session, form, response)"] = statistics.fmean(samples) * 1000 - measured
         with CaptureQueriesContext(connection) as queries:
             get(params)
         sql_ms = sum(float(query["time"]) for query in queries.captured_queries) * 1000
@@ -1175,6 +1269,7 @@ def measure_map(database: str, csv_path: Path, args: argparse.Namespace) -> dict
             "bytes": len(response.content),
             "queries": len(queries.captured_queries),
             "sql_ms": sql_ms,
+            "breakdown_ms": breakdown,
             "slowest_sql": sorted(
                 ({"ms": float(q["time"]) * 1000, "sql": q["sql"][:300]} for q in queries.captured_queries),
                 key=lambda q: -q["ms"],
@@ -1187,6 +1282,9 @@ def measure_map(database: str, csv_path: Path, args: argparse.Namespace) -> dict
             f"({wrong} values not as expected), {f['bytes'] / 1024:,.0f} KB; {f['queries']} queries, "
             f"{sql_ms:.0f} ms of SQL",
             flush=True,
+        )
+        print(
+            "      mean per request: " + ", ".join(f"{k.strip()} {v:.0f} ms" for k, v in breakdown.items()), flush=True
         )
         for query in f["slowest_sql"]:
             print(f"      {query['ms']:.0f} ms: {query['sql'][:160]}", flush=True)
@@ -1207,6 +1305,8 @@ def db_child(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
     database: str = args.child
     total_started = time.perf_counter()
+    snapshot = code_snapshot()  # before Django imports the code
+    print(f"  code {snapshot['hash']} (newest change {snapshot['newest_change_utc']} UTC)", flush=True)
     reset_peak_rss()
     import django
 
@@ -1216,13 +1316,15 @@ def db_child(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     print(f"  migrate: {time.perf_counter() - started:.1f} s", flush=True)
-    result: dict[str, Any] = {"database": database, "profiled": bool(args.profile)}
+    result: dict[str, Any] = {"database": database, "profiled": bool(args.profile), "code": snapshot}
+    result["load"] = {"start": load_average()}
     reset_peak_rss()
     result["plain"], result["import"] = run_import(args.csv, profile=args.profile)
     result["import"]["peak_rss_mb"] = peak_rss_mb()
     reset_peak_rss()
     result["map"] = measure_map(database, args.csv, args)
     result["map"]["peak_rss_mb"] = peak_rss_mb()
+    result["load"]["end"] = load_average()
     result["total_seconds"] = time.perf_counter() - total_started
     print("RESULT " + json.dumps(result), flush=True)
     return 0

@@ -15,7 +15,7 @@ from suffrage.elections import parsers
 from suffrage.elections.models import CandidateVotes, Election, Round, StationResult
 from suffrage.imports.models import ImportBatch, ImportRow
 from suffrage.imports.pipeline import MappedRow, Verdict
-from suffrage.territory.models import CampaignCommune, Commune, PollingStation
+from suffrage.territory.models import CampaignCommune, Commune, PollingStation, departement_of
 
 FIGURES = ("registered", "voters", "abstentions", "blank", "null", "valid")
 
@@ -101,7 +101,7 @@ class ResultsImporter:
         existing = dict(Commune.objects.filter(code__in=names).values_list("code", "name"))
         Commune.objects.bulk_create(
             [
-                Commune(code=code, name=name, departement=code[:2])
+                Commune(code=code, name=name, departement=departement_of(code))
                 for code, name in names.items()
                 if code not in existing
             ],

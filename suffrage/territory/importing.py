@@ -12,7 +12,7 @@ from suffrage.core.bulk import insert_rows
 from suffrage.imports.models import ImportBatch, ImportRow
 from suffrage.imports.pipeline import MappedRow, Verdict
 from suffrage.territory.geometry import normalise_station_code, number_key, street_key
-from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation
+from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation, departement_of
 
 REU_COLUMNS = {"id_brut_bv_reu", "code_commune_ref", "longitude", "latitude"}
 BAN_COLUMNS = {"id", "numero", "nom_voie", "code_insee", "nom_commune", "lon", "lat"}
@@ -118,7 +118,7 @@ class AddressPointsImporter:
             code = point["commune_code"]
             if code and code not in self.communes:
                 commune, _created = Commune.objects.get_or_create(
-                    code=code, defaults={"name": code, "departement": code[:2]}
+                    code=code, defaults={"name": code, "departement": departement_of(code)}
                 )
                 CampaignCommune.objects.get_or_create(campaign=self.batch.campaign, commune=commune)
                 self.communes.add(code)

@@ -8,6 +8,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def departement_of(commune_code: str) -> str:
+    """ "29019" → "29"; overseas "97101" → "971"."""
+    return commune_code[:3] if commune_code.startswith("97") else commune_code[:2]
+
+
 class Commune(models.Model):
     # INSEE code in France ("29019"); a county's name in US files ("New Castle").
     code = models.CharField(_("INSEE code"), max_length=40, unique=True)

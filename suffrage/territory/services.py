@@ -19,7 +19,7 @@ from suffrage.people.models import PostalAddress
 from suffrage.territory.geometry import AddressPoint as GeoPoint
 from suffrage.territory.geometry import BoundaryMapping, Geocoder, StationArea, approximate_areas, read_boundaries
 from suffrage.territory.maps import shapes_changed
-from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation
+from suffrage.territory.models import AddressPoint, CampaignCommune, Commune, PollingStation, departement_of
 from suffrage.territory.selectors import campaign_stations
 
 GEOCODE_CHUNK = 2000
@@ -67,7 +67,7 @@ def boundaries_import_run(*, job_id: int) -> Job:
 
 def _store_area(campaign: Campaign, area: StationArea) -> str:
     commune, _created = Commune.objects.get_or_create(
-        code=area.commune_code, defaults={"name": area.commune_code, "departement": area.commune_code[:2]}
+        code=area.commune_code, defaults={"name": area.commune_code, "departement": departement_of(area.commune_code)}
     )
     CampaignCommune.objects.get_or_create(campaign=campaign, commune=commune)
     defaults: dict[str, Any] = {

@@ -52,7 +52,7 @@ class AnalysisForm(forms.Form):
     family = forms.ChoiceField(label=gettext_lazy("Family or bloc"), choices=[("", "—")], required=False)
     compare = forms.ModelChoiceField(label=gettext_lazy("Compared with"), queryset=Round.objects.none(), required=False)
 
-    def __init__(self, data: Any, *, campaign: Any) -> None:
+    def __init__(self, data: Any, *, campaign: Any, list_families: bool = True) -> None:
         super().__init__(data)
         rounds = campaign_rounds(campaign).order_by("-election__year", "election__name", "number")
         self.fields["round"].queryset = rounds  # type: ignore[attr-defined]
@@ -60,6 +60,11 @@ class AnalysisForm(forms.Form):
         chosen = self.chosen_round(rounds)
         if chosen and not self.is_bound:
             self.fields["round"].initial = chosen.pk
+        if not list_families:
+            # The map's data only filters by the family it is given: listing the
+            # round's families would read every candidate row of a national round.
+            self.fields["family"] = forms.CharField(required=False, max_length=100)
+            return
         blocs = [
             (bloc.name, f"{bloc.name} ({', '.join(bloc.nuances)})") for bloc in Bloc.objects.filter(campaign=campaign)
         ]
@@ -99,7 +104,7 @@ def map_page(request: CampaignRequest) -> HttpResponse:
 @campaign_view("territory.view_territory")
 def map_data(request: CampaignRequest) -> HttpResponse:
     """GeoJSON of the campaign's stations with the chosen measure as `value`."""
-    params = AnalysisForm(request.GET or None, campaign=request.campaign).params()
+    params = AnalysisForm(request.GET or None, campaign=request.campaign, list_families=False).params()
     if params["round"] is None:
         return JsonResponse({"type": "FeatureCollection", "features": []})
     values = station_values(request.campaign, params["round"], params["measure"], params["family"], params["compare"])
