@@ -34,14 +34,14 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import PhaseTimer, current_rss_mb, peak_rss_mb, percentiles, pg_admin, reset_peak_rss, take_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -56,32 +56,6 @@ DEFAULT_IMPORT_MAX_MB = 200  # settings.IMPORT_LIMITS' default
 
 
 # --- Memory ------------------------------------------------------------------------
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process since the last reset_peak_rss(), in MB."""
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return value / (MB if sys.platform == "darwin" else 1024)
-
-
-def current_rss_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Reset the kernel's RSS high-water mark (Linux >= 4.0). False if not possible."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 # --- Driver ------------------------------------------------------------------------
@@ -131,16 +105,9 @@ def sqlite_reset() -> None:
         Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
 
 
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def pg_reset() -> None:
-    pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    pg_admin(f"CREATE DATABASE {PG_BENCH_DB} ENCODING 'UTF8' TEMPLATE template0")
+    pg_admin(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+    pg_admin(PG_ADMIN_URL, f"CREATE DATABASE {PG_BENCH_DB} ENCODING 'UTF8' TEMPLATE template0")
 
 
 def child_env(database: str, csv_bytes: int) -> dict[str, str]:
@@ -213,7 +180,7 @@ def cleanup(database: str) -> None:
         sqlite_reset()
     else:
         try:
-            pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+            pg_admin(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
         except Exception as error:
             print(f"  could not drop {PG_BENCH_DB}: {error}", flush=True)
 
@@ -299,28 +266,9 @@ def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace, cs
             print(f"  PostgreSQL {kind} p95 ≤ 150 ms: not measured")
 
 
-def take_lock() -> Any:
-    """One run at a time: two runs would drop each other's databases (same names, same files)."""
-    import fcntl
-
-    handle = (OUT / "people_import.lock").open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        holder = handle.read().strip()
-        print(f"Another people_import run holds bench/out/people_import.lock ({holder}).", file=sys.stderr)
-        return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-    handle.flush()
-    return handle
-
-
 def driver(args: argparse.Namespace) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    lock = take_lock()
+    lock = take_lock(OUT / "people_import.lock")
     if lock is None:
         return 3
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
@@ -396,38 +344,6 @@ def raw_load_sqlite(csv_path: Path) -> tuple[int, float]:
     connection.commit()
     connection.close()
     return loaded, seconds
-
-
-class PhaseTimer:
-    """Wraps a function so the time spent in it is summed (a benchmark-side probe, not a change to the code)."""
-
-    def __init__(self, owner: Any, name: str) -> None:
-        self.owner, self.name, self.seconds = owner, name, 0.0
-        self.original = getattr(owner, name)
-        timer = self
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return timer.original(*args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - started
-
-        setattr(owner, name, timed)
-
-    def restore(self) -> None:
-        setattr(self.owner, self.name, self.original)
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return {
-        "n": len(samples),
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "mean_ms": statistics.fmean(samples) * 1000,
-        "max_ms": max(samples) * 1000,
-    }
 
 
 def time_gets(client: Any, url: str, params: list[dict[str, str]], label: str = "") -> list[float]:

@@ -46,7 +46,6 @@ import json
 import math
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -55,6 +54,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from common import PhaseTimer, peak_rss_mb, percentiles, pg_admin, reset_peak_rss, take_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -99,57 +100,6 @@ STREET_TYPES = (
 
 
 # --- Small helpers (the same as bench/people_import.py's) ----------------------------
-
-
-def peak_rss_mb() -> float:
-    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return value / (MB if sys.platform == "darwin" else 1024)
-
-
-def reset_peak_rss() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-class PhaseTimer:
-    """Wraps a function so the time spent in it (and the calls) are summed: a benchmark-side probe."""
-
-    def __init__(self, owner: Any, name: str) -> None:
-        self.owner, self.name, self.seconds, self.calls = owner, name, 0.0, 0
-        self.original = getattr(owner, name, None)
-        self.missing = self.original is None  # the code changed: nothing to probe (reported as such)
-        if self.missing:
-            print(f"  note: {getattr(owner, '__name__', owner)}.{name} not found, not timed", flush=True)
-            return
-        timer = self
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            timer.calls += 1
-            try:
-                return timer.original(*args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - started
-
-        setattr(owner, name, timed)
-
-    def restore(self) -> None:
-        if not self.missing:
-            setattr(self.owner, self.name, self.original)
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive") if len(samples) > 1 else [samples[0]] * 99
-    return {
-        "n": len(samples),
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "mean_ms": statistics.fmean(samples) * 1000,
-        "max_ms": max(samples) * 1000,
-    }
 
 
 def code_snapshot() -> dict[str, Any]:
@@ -312,26 +262,19 @@ def sqlite_path() -> Path:
     return data_dir("sqlite") / "bench.sqlite3"
 
 
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def reset_database(name: str) -> None:
     shutil.rmtree(data_dir(name), ignore_errors=True)
     (data_dir(name) / "static").mkdir(parents=True)  # STATIC_ROOT: whitenoise warns when it is missing
     if name == "postgres":
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        pg_admin(f"CREATE DATABASE {PG_BENCH_DB} ENCODING 'UTF8' TEMPLATE template0")
+        pg_admin(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        pg_admin(PG_ADMIN_URL, f"CREATE DATABASE {PG_BENCH_DB} ENCODING 'UTF8' TEMPLATE template0")
 
 
 def cleanup(name: str) -> None:
     shutil.rmtree(data_dir(name), ignore_errors=True)
     if name == "postgres":
         try:
-            pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+            pg_admin(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
         except Exception as error:
             print(f"  could not drop {PG_BENCH_DB}: {error}", flush=True)
 
@@ -380,28 +323,9 @@ def run_child(name: str, csv_path: Path, args: argparse.Namespace) -> dict[str, 
     return result
 
 
-def take_lock() -> Any:
-    """One run at a time: two runs would drop each other's databases (same names, same files)."""
-    import fcntl
-
-    handle = (OUT / "territory.lock").open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        holder = handle.read().strip()
-        print(f"Another territory run holds bench/out/territory.lock ({holder}).", file=sys.stderr)
-        return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-    handle.flush()
-    return handle
-
-
 def driver(args: argparse.Namespace) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    lock = take_lock()
+    lock = take_lock(OUT / "territory.lock")
     if lock is None:
         return 3
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]

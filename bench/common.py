@@ -1,0 +1,102 @@
+"""What the benchmarks share: memory readings, percentiles, probes, the PostgreSQL
+admin connection and the one-run-at-a-time lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process since the last reset_peak_rss(), in MB."""
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return value / (MB if sys.platform == "darwin" else 1024)
+
+
+def current_rss_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's RSS high-water mark (Linux >= 4.0). False if not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive") if len(samples) > 1 else [samples[0]] * 99
+    return {
+        "n": len(samples),
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "mean_ms": statistics.fmean(samples) * 1000,
+        "max_ms": max(samples) * 1000,
+    }
+
+
+class PhaseTimer:
+    """Wraps a function so the time spent in it (and the calls) are summed: a benchmark-side probe."""
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self.owner, self.name, self.seconds, self.calls = owner, name, 0.0, 0
+        self.original = getattr(owner, name, None)
+        self.missing = self.original is None  # the code changed: nothing to probe (reported as such)
+        if self.missing:
+            print(f"  note: {getattr(owner, '__name__', owner)}.{name} not found, not timed", flush=True)
+            return
+        timer = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            timer.calls += 1
+            try:
+                return timer.original(*args, **kwargs)
+            finally:
+                timer.seconds += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+    def restore(self) -> None:
+        if not self.missing:
+            setattr(self.owner, self.name, self.original)
+
+
+def pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def take_lock(path: Path) -> Any:
+    """One run at a time: two runs would drop each other's databases (same names, same files)."""
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        print(f"Another run holds {path} ({handle.read().strip()}).", file=sys.stderr)
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    handle.flush()
+    return handle
