@@ -100,3 +100,24 @@ def take_lock(path: Path) -> Any:
     handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     handle.flush()
     return handle
+
+
+def child_env(*, data_dir: Path, database_url: str) -> dict[str, str]:
+    """The environment of a benchmark's child process: production-like settings,
+    inline tasks, local cache, its own data folder and database."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="suffrage.settings",
+        DEBUG="0",
+        SECRET_KEY="bench",
+        ALLOWED_HOSTS="testserver,127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        TASKS_BACKEND="immediate",
+        CACHE="local",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from common import PhaseTimer, current_rss_mb, peak_rss_mb, percentiles, pg_admin, reset_peak_rss, take_lock
+from common import child_env as common_child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -111,21 +112,10 @@ def pg_reset() -> None:
 
 
 def child_env(database: str, csv_bytes: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="suffrage.settings",
-        DEBUG="0",
-        SECRET_KEY="bench",
-        ALLOWED_HOSTS="testserver,127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        TASKS_BACKEND="immediate",
-        CACHE="local",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        LOG_LEVEL="WARNING",
-        # Stored uploads and collected static files of this run, away from var/.
-        DATA_DIR=str(OUT / f"data-{database}"),
-        DATABASE_URL=f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else PG_BENCH_URL,
-        PYTHONUNBUFFERED="1",
+    # Stored uploads and collected static files of this run, away from var/.
+    env = common_child_env(
+        data_dir=OUT / f"data-{database}",
+        database_url=f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else PG_BENCH_URL,
     )
     needed_mb = csv_bytes // MB + 1
     if needed_mb > int(env.get("IMPORT_MAX_MB", DEFAULT_IMPORT_MAX_MB)):

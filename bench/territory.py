@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from common import PhaseTimer, peak_rss_mb, percentiles, pg_admin, reset_peak_rss, take_lock
+from common import child_env as common_child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -280,23 +281,9 @@ def cleanup(name: str) -> None:
 
 
 def child_env(name: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="suffrage.settings",
-        DEBUG="0",
-        SECRET_KEY="bench",
-        ALLOWED_HOSTS="testserver,127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        TASKS_BACKEND="immediate",
-        CACHE="local",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        LOG_LEVEL="WARNING",
-        DATA_DIR=str(data_dir(name)),
-        # The geocoding child never opens its database.
-        DATABASE_URL=PG_BENCH_URL if name == "postgres" else f"sqlite:///{sqlite_path()}",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    # The geocoding child never opens its database.
+    database_url = PG_BENCH_URL if name == "postgres" else f"sqlite:///{sqlite_path()}"
+    return common_child_env(data_dir=data_dir(name), database_url=database_url)
 
 
 def run_child(name: str, csv_path: Path, args: argparse.Namespace) -> dict[str, Any] | None:
