@@ -37,7 +37,7 @@ from suffrage.people.models import (
     PostalAddress,
     Tag,
 )
-from suffrage.people.services import compute_search_keys, custom_value_clean
+from suffrage.people.services import compute_search_keys, custom_value_clean, new_addresses_locate
 
 NAME_FIELDS = ("first_names", "birth_name", "usage_name")
 ADDRESS_FIELDS = (
@@ -133,12 +133,7 @@ class PeopleImporter:
         self.detail = f"{_('Import')} #{batch.pk} {batch.original_name}"
 
     def finish(self) -> None:
-        """New addresses are located in polling stations, when the campaign has any."""
-        from suffrage.territory.selectors import campaign_stations
-        from suffrage.territory.services import geocode_start
-
-        if campaign_stations(self.campaign).exists():
-            geocode_start(campaign=self.campaign, actor=self.batch.created_by, only_new=True)
+        new_addresses_locate(self.campaign, self.batch.created_by)
 
     # --- Parsing ----------------------------------------------------------------
 

@@ -122,7 +122,7 @@ def person_create(
         )
     if address and any(address.values()):
         PostalAddress.objects.create(person=person, source=source, **address)
-        _locate_new_addresses(campaign, actor)
+        new_addresses_locate(campaign, actor)
     person_refresh_search(person)
     audit_record(
         action="person.create", campaign=campaign, obj=person, changes=diff({}, snapshot(person, filled)), actor=actor
@@ -130,8 +130,8 @@ def person_create(
     return person
 
 
-def _locate_new_addresses(campaign: Campaign, actor: User | None) -> None:
-    """A new address is located in its polling station by a job, once the campaign has stations."""
+def new_addresses_locate(campaign: Campaign, actor: User | None) -> None:
+    """New addresses are located in their polling stations by a job, once the campaign has stations."""
     from suffrage.territory.selectors import campaign_stations
     from suffrage.territory.services import geocode_start
 
@@ -180,7 +180,7 @@ def person_add_channel(*, person: Person, kind: str, value: Any, actor: User | N
         )
     else:
         PostalAddress.objects.create(person=person, **value)
-        _locate_new_addresses(person.campaign, actor)
+        new_addresses_locate(person.campaign, actor)
     person_refresh_search(person)
     shown = value if kind == "email" else getattr(value, "e164", "")
     audit_record(
