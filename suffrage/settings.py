@@ -172,8 +172,6 @@ MFA_TOTP_ISSUER = "Suffrage"
 MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SESSION_COOKIE_AGE = 60 * 60 * 12
-# How long an MFA check counts as "recent" for exports and other sensitive acts.
-RECENT_AUTH_SECONDS = 15 * 60
 INVITATION_DAYS = 7
 # Anyone may create an account (and then a campaign) when on; otherwise accounts
 # come from invitations and from `manage.py createcampaign`.

@@ -179,7 +179,3 @@ def _candidate(result_id: int, candidate: parsers.CandidateResult) -> dict[str, 
 
 def _rejected(problems: list[parsers.RowProblem]) -> Verdict:
     return Verdict(ImportRow.Verdict.REJECTED, messages=[{"field": p.field, "message": p.message} for p in problems])
-
-
-def describe_round(settings: dict[str, Any]) -> str:
-    return _("%(name)s, round %(round)s") % {"name": settings.get("name", ""), "round": settings.get("round", "")}

@@ -30,20 +30,6 @@ from suffrage.people.models import (
     Tag,
 )
 
-PERSON_FIELDS = (
-    "civility",
-    "first_names",
-    "birth_name",
-    "usage_name",
-    "birth_date",
-    "is_member",
-    "is_volunteer",
-    "is_donor",
-    "external_id",
-    "legal_basis",
-    "notice_sent_at",
-    "custom",
-)
 # Chosen field by field when two records are merged.
 MERGE_FIELDS = ("civility", "first_names", "birth_name", "usage_name", "birth_date", "external_id", "support_level")
 
