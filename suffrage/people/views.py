@@ -90,7 +90,7 @@ def person_bulk(request: CampaignRequest) -> HttpResponse:
         people = Person.objects.filter(campaign=request.campaign, pk__in=ids)
     if data["action"] == "do_not_contact":
         count = services.people_do_not_contact(
-            campaign=request.campaign, people=people.iterator(), channel=data["channel"], actor=request.user
+            campaign=request.campaign, people=people, channel=data["channel"], actor=request.user
         )
     else:
         count = services.people_tag(
@@ -199,7 +199,9 @@ def person_do_not_contact(request: CampaignRequest, person_id: int) -> HttpRespo
     person = _person(request, person_id)
     channel = request.POST.get("channel", "")
     try:
-        services.people_do_not_contact(campaign=request.campaign, people=[person], channel=channel, actor=request.user)
+        services.people_do_not_contact(
+            campaign=request.campaign, people=Person.objects.filter(pk=person.pk), channel=channel, actor=request.user
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("people:detail", request.campaign.slug, person.pk)
