@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "suffrage.imports",
     "suffrage.territory",
     "suffrage.elections",
+    "suffrage.roll",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,6 +188,14 @@ IMPORT_LIMITS = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Electoral roll matching ----------------------------------------------------
+# Splink runs on DuckDB in process (one campaign, a city or a constituency) or on
+# Spark for national rolls (`pip install pyspark`; SPARK_MASTER a cluster URL).
+ROLL_MATCH_BACKEND = env("ROLL_MATCH_BACKEND", "duckdb")
+ROLL_MATCH_MEMORY = env("ROLL_MATCH_MEMORY", "8GB")  # DuckDB's memory limit while matching
+SPARK_MASTER = env("SPARK_MASTER", "local[2]")
+SPARK_CHECKPOINT_DIR = env("SPARK_CHECKPOINT_DIR", str(DATA_DIR / "spark-checkpoints"))
 
 # --- Maps -----------------------------------------------------------------------
 # Maps draw polling stations on a plain background; set a tile URL such as

@@ -256,3 +256,52 @@ class BlocFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     name = factory.Sequence(lambda n: f"Bloc {n}")
     nuances = ["UG", "FI"]
+
+
+class RollVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "roll.RollVersion"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    election = factory.LazyAttribute(lambda o: CalendarElectionFactory(campaign=o.campaign))
+    scope = "29019"
+    extracted_on = datetime.date(2026, 3, 1)
+
+
+class RollEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "roll.RollEntry"
+
+    version = factory.SubFactory(RollVersionFactory)
+    campaign = factory.LazyAttribute(lambda o: o.version.campaign)
+    elector_number = factory.Sequence(lambda n: f"{100000 + n}")
+    birth_name = "MARTIN"
+    first_names = "JEAN PIERRE"
+    birth_year, birth_month, birth_day = 1970, 5, 12
+    station_code = "29019_0001"
+    number = "12"
+    street = "RUE DE SIAM"
+    postcode = "29200"
+    town = "BREST"
+
+
+class MatchModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "roll.MatchModel"
+
+    version = factory.SubFactory(RollVersionFactory)
+    campaign = factory.LazyAttribute(lambda o: o.version.campaign)
+    number = factory.Sequence(lambda n: n + 1)
+
+
+class RollLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "roll.RollLink"
+
+    model = factory.SubFactory(MatchModelFactory)
+    campaign = factory.LazyAttribute(lambda o: o.model.campaign)
+    entry = factory.LazyAttribute(lambda o: RollEntryFactory(version=o.model.version))
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.campaign))
+    probability = 0.8
+    weight = 6.0
+    status = "review"

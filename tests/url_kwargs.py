@@ -22,4 +22,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "station_code": lambda campaign: factories.station_in(campaign).code,
     "ranking_id": lambda campaign: factories.PriorityRankingFactory(campaign=campaign).pk,
     "bloc_id": lambda campaign: factories.BlocFactory(campaign=campaign).pk,
+    "version_id": lambda campaign: factories.RollVersionFactory(campaign=campaign).pk,
+    "model_id": lambda campaign: factories.MatchModelFactory(version__campaign=campaign).pk,
+    "link_id": lambda campaign: factories.RollLinkFactory(model__version__campaign=campaign).pk,
+    "kind": lambda campaign: "new",
 }

@@ -35,6 +35,7 @@ KIND_PERMISSIONS = {
     "results": "territory.import_territory",
     "address_points": "territory.import_territory",
     "census": "territory.import_territory",
+    "roll": "roll.import_roll",
 }
 
 HANDLERS = {
@@ -42,6 +43,7 @@ HANDLERS = {
     "results": "suffrage.elections.importing.ResultsImporter",
     "address_points": "suffrage.territory.importing.AddressPointsImporter",
     "census": "suffrage.territory.census.CensusImporter",
+    "roll": "suffrage.roll.importing.RollImporter",
 }
 
 

@@ -49,9 +49,21 @@ def batch_create(*, campaign: Campaign, upload: File[bytes], actor: User | None,
     batch.headers, batch.preview = found.headers, found.preview
     if kind == "people":
         batch.mapping = preset_mapping(campaign, kind, found.headers)
+    if kind == "roll":
+        _roll_defaults(batch)
     batch.save()
     audit_record(action="import.upload", campaign=campaign, obj=batch, actor=actor)
     return batch
+
+
+def _roll_defaults(batch: ImportBatch) -> None:
+    """A roll extract in the official column list is mapped at once; a synthetic one
+    (`manage.py synthetic_roll`) says so in InfoListe and stays labelled."""
+    from suffrage.roll.importing import is_synthetic, official_mapping
+
+    saved = preset_mapping(batch.campaign, "roll", batch.headers)
+    batch.mapping = saved if any(saved) else official_mapping(batch.headers)
+    batch.settings = {"synthetic": is_synthetic(batch.headers, batch.preview)}
 
 
 def preset_mapping(campaign: Campaign, kind: str, headers: list[str]) -> list[str]:

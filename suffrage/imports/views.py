@@ -24,6 +24,7 @@ from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
 from suffrage.imports.pipeline import KIND_PERMISSIONS
 from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
 from suffrage.people.models import LegalBasis, Source
+from suffrage.roll.views import roll_batch
 from suffrage.territory.census import CensusFormatError, census_year
 from suffrage.territory.importing import AddressFormatError, detect_address_format
 
@@ -33,6 +34,7 @@ KINDS = [
     ("results", gettext_lazy("Official election results")),
     ("address_points", gettext_lazy("Address points (electoral register table or BAN)")),
     ("census", gettext_lazy("Census by IRIS (INSEE)")),
+    ("roll", gettext_lazy("Electoral roll extract")),
 ]
 
 
@@ -115,6 +117,8 @@ def _batch(request: CampaignRequest, batch_id: int) -> ImportBatch:
 @campaign_view(PERMISSION)
 def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
+    if batch.kind == "roll":
+        return roll_batch(request, batch)
     if batch.kind in ("results", "address_points", "census"):
         return _reference_batch(request, batch)
     targets = targets_for(request.campaign.pk)

@@ -111,6 +111,7 @@ def person_create(
         PostalAddress.objects.create(person=person, source=source, **address)
         new_addresses_locate(campaign, actor)
     person_refresh_search(person)
+    _roll_match_on_arrival(person)
     audit_record(
         action="person.create", campaign=campaign, obj=person, changes=diff({}, snapshot(person, filled)), actor=actor
     )
@@ -124,6 +125,14 @@ def new_addresses_locate(campaign: Campaign, actor: User | None) -> None:
 
     if campaign_stations(campaign).exists():
         geocode_start(campaign=campaign, actor=actor, only_new=True)
+
+
+def _roll_match_on_arrival(person: Person) -> None:
+    """A new person (a signup, a hand entry) is looked up on the indexed roll at once,
+    without re-running the campaign's whole matching job."""
+    from suffrage.roll.services import person_match_enqueue
+
+    person_match_enqueue(person)
 
 
 @transaction.atomic

@@ -36,6 +36,11 @@ def _lines(name: str) -> list[str]:
     return [line.strip() for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def street_names() -> list[str]:
+    """Brest's street names (data/README.md): the demo's addresses."""
+    return _lines("brest_streets.txt")
+
+
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in folded.lower() if c.isalnum() or c in "-.")
