@@ -38,6 +38,7 @@ from suffrage.people.selectors import (
     person_timeline,
     reachability_counts,
 )
+from suffrage.roll.selectors import person_roll_link
 
 PAGE_SIZE = 50
 
@@ -143,6 +144,7 @@ def person_detail(request: CampaignRequest, person_id: int) -> HttpResponse:
         "consent_form": ConsentForm(),
         "note_form": NoteForm(),
         "support_form": SupportForm(initial={"level": person.support_level}),
+        "roll_link": person_roll_link(person) if can(request, "roll.view_roll") else None,
     }
     return render(request, "people/person_detail.html", context)
 

@@ -6,3 +6,6 @@ class RollConfig(AppConfig):
     name = "suffrage.roll"
     label = "roll"
     verbose_name = _("Electoral roll")
+
+    def ready(self) -> None:
+        from suffrage.roll import signals  # noqa: F401

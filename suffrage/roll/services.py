@@ -150,6 +150,15 @@ def open_index(model: MatchModel) -> matching.RollIndex | None:
         return _indexes[path]
 
 
+def index_discard(path: str) -> None:
+    """Close and delete a roll index file (its model is gone)."""
+    with _indexes_lock:
+        index = _indexes.pop(path, None)
+    if index is not None:
+        index.close()
+    Path(path).unlink(missing_ok=True)
+
+
 # --- Matching the campaign's people -------------------------------------------------
 
 

@@ -4,11 +4,15 @@ review queue, conflicts, human decisions that stand, and the one-person fast pat
 The data is the project's synthetic roll and signups drawn from it with the noise of
 real web forms, so the test knows which elector each signup really is."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import TestCase
+from django.urls import reverse
 
 from suffrage.core.models import AuditLog, Job
+from suffrage.core.services import calendar_election_delete
 from suffrage.imports.normalise import parse_date
 from suffrage.people.models import LegalBasis, Source
 from suffrage.people.services import person_create
@@ -161,6 +165,22 @@ def test_a_new_signup_is_matched_on_arrival(campaign, matched):
     link = RollLink.objects.select_related("entry").get(person=person)
     assert link.entry.elector_number == row["NoElecteurGeneral"]
     assert link.model == services.current_model(campaign)
+
+
+def test_deleting_the_election_deletes_the_roll_and_its_index(campaign, manager, matched):
+    version, _truth, _rows = matched
+    index = Path(services.current_model(campaign).index_path)
+    assert index.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        calendar_election_delete(election=version.election)
+    assert not index.exists()
+    assert not RollEntry.objects.exists() and not RollLink.objects.exists()
+
+
+def test_the_person_page_says_where_they_are_registered(campaign, manager, login, matched):
+    link = RollLink.objects.filter(status=RollLink.Status.LINKED).select_related("entry").first()
+    page = login(manager).get(reverse("people:detail", args=[campaign.slug, link.person_id])).content.decode()
+    assert link.entry.station_code in page and 'class="roll-status"' in page
 
 
 def test_nothing_to_match_is_a_clear_job_error(campaign, manager):
