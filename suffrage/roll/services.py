@@ -99,7 +99,7 @@ def roll_records(version: RollVersion) -> list[dict[str, object]]:
 
 
 def person_record(person: Person) -> dict[str, object]:
-    address = person.addresses.first()
+    address = next(iter(person.addresses.all()), None)  # prefetched when matching the whole campaign
     born = person.birth_date
     return prepared(
         unique_id=f"p{person.pk}",
