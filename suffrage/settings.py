@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "suffrage.territory",
     "suffrage.elections",
     "suffrage.roll",
+    "suffrage.segments",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

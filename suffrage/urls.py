@@ -8,5 +8,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
     path("c/<slug:campaign_slug>/territory/", include("suffrage.territory.urls")),
     path("c/<slug:campaign_slug>/roll/", include("suffrage.roll.urls")),
+    path("c/<slug:campaign_slug>/segments/", include("suffrage.segments.urls")),
     path("", include("suffrage.core.urls")),
 ]

@@ -305,3 +305,12 @@ class RollLinkFactory(factory.django.DjangoModelFactory):
     probability = 0.8
     weight = 6.0
     status = "review"
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "segments.Segment"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    document = factory.LazyFunction(lambda: {"version": 1, "filter": {"all": []}})

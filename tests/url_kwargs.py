@@ -26,4 +26,5 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "model_id": lambda campaign: factories.MatchModelFactory(version__campaign=campaign).pk,
     "link_id": lambda campaign: factories.RollLinkFactory(model__version__campaign=campaign).pk,
     "kind": lambda campaign: "new",
+    "segment_id": lambda campaign: factories.SegmentFactory(campaign=campaign).pk,
 }

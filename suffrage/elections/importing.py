@@ -92,7 +92,19 @@ class ResultsImporter:
         PollingStation.objects.bulk_create(missing, ignore_conflicts=True)
         if missing:
             stations.update({s.code: s for s in PollingStation.objects.filter(code__in=[m.code for m in missing])})
+        self._constituencies(results, stations)
         return stations
+
+    @staticmethod
+    def _constituencies(results: list[parsers.StationResult], stations: dict[str, PollingStation]) -> None:
+        """Legislative files say which constituency each station votes in: segments target by it."""
+        changed = []
+        for result in results:
+            station = stations.get(result.station_code)
+            if station and result.constituency and station.constituency != result.constituency[:20]:
+                station.constituency = result.constituency[:20]
+                changed.append(station)
+        PollingStation.objects.bulk_update(changed, ["constituency"], batch_size=1000)
 
     def _communes(self, names: dict[str, str]) -> None:
         """Create the communes a chunk names for the first time and add them to the campaign."""

@@ -135,6 +135,7 @@ class PeopleFilterForm(forms.Form):
     )
     reachable = forms.ChoiceField(label=_("Reachable by"), choices=[("", _("Any")), *Channel.choices], required=False)
     notice_owed = forms.BooleanField(label=_("First-contact notice owed"), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Tag.objects.none(), required=False)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
@@ -149,12 +150,16 @@ class PeopleFilterForm(forms.Form):
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["tag"].queryset = Tag.objects.filter(campaign=campaign)  # type: ignore[attr-defined]
+        from suffrage.segments.models import Segment
+
+        self.fields["segment"].queryset = Segment.objects.filter(campaign=campaign)  # type: ignore[attr-defined]
 
     def params(self) -> dict[str, Any]:
         if not self.is_valid():
             return {}
         data = dict(self.cleaned_data)
         data["tag"] = data["tag"].pk if data.get("tag") else None
+        data["segment"] = data["segment"].pk if data.get("segment") else None
         data["sort"] = data.get("sort") if data.get("sort") in SORTS else "name"
         return data
 

@@ -43,6 +43,8 @@ def people_filtered(campaign: Campaign, params: dict[str, Any]) -> QuerySet[Pers
         people = people.filter(legal_basis=legal_basis)
     if (channel := params.get("reachable")) in Channel.values:
         people = people.reachable_by(channel)
+    if segment_id := str(params.get("segment") or ""):
+        people = people.filter(pk__in=_segment_ids(campaign, segment_id, bool(params.get("can_sensitive"))))
     if params.get("notice_owed"):
         people = people.filter(source__in=["import", "social", "roll"], notice_sent_at__isnull=True)
     order = SORTS.get(str(params.get("sort")), SORTS["name"])
@@ -55,6 +57,21 @@ def people_filtered(campaign: Campaign, params: dict[str, Any]) -> QuerySet[Pers
         key = Upper("name_key")
         return people.order_by(key.desc() if order[0].startswith("-") else key.asc(), order[1])
     return people.order_by(*order)
+
+
+def _segment_ids(campaign: Campaign, segment_id: str, can_sensitive: bool) -> QuerySet[Person, Any]:
+    """The people of one of the campaign's segments (nobody for an unknown or invalid one)."""
+    from suffrage.segments.compiler import context_for, segment_members
+    from suffrage.segments.language import FilterError
+    from suffrage.segments.models import Segment
+
+    segment = Segment.objects.filter(campaign=campaign, pk=segment_id).first() if segment_id.isdigit() else None
+    if segment is None:
+        return Person.objects.none()
+    try:
+        return segment_members(segment, context_for(campaign, can_sensitive=can_sensitive)).values("pk")
+    except FilterError:
+        return Person.objects.none()
 
 
 def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:

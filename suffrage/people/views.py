@@ -45,7 +45,8 @@ PAGE_SIZE = 50
 
 def _filters(request: CampaignRequest) -> tuple[PeopleFilterForm, dict[str, Any]]:
     form = PeopleFilterForm(request.GET, campaign=request.campaign)
-    return form, form.params()
+    # A segment's conditions on support levels run only for roles that may see them.
+    return form, {**form.params(), "can_sensitive": can(request, "people.view_sensitive")}
 
 
 @campaign_view("people.view_people")

@@ -34,6 +34,8 @@ class PollingStation(models.Model):
     commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="polling_stations")
     number = models.CharField(_("number"), max_length=50)
     name = models.CharField(_("polling place"), max_length=200, blank=True)
+    # As the Ministry's legislative files write it ("2" for the 2nd constituency of the département).
+    constituency = models.CharField(_("constituency"), max_length=20, blank=True)
     # GeoJSON geometry in lon/lat; empty when no boundary is known.
     geometry = models.JSONField(null=True, blank=True)
     # True when the area was computed from address points, not an official boundary.

@@ -1,0 +1,280 @@
+"""The one compiler from a filter document to a query on Person. The builder's count,
+the people list, exports, mailings and the API all call `segment_people`, so a count
+and a send can never disagree.
+
+Relations are tested with EXISTS subqueries, never joins: no duplicates, no DISTINCT,
+and each condition stays independent of the others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import shapely
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from suffrage.core.models import Campaign
+from suffrage.people.models import Channel, CustomField, Person, PersonEmail, PersonPhone, PostalAddress
+from suffrage.roll.models import MatchModel, RollLink
+from suffrage.segments.language import AGE_BANDS, FLAGS, Context, FilterError, validate
+from suffrage.segments.models import Segment, SnapshotMember
+
+LINKED = [RollLink.Status.LINKED, RollLink.Status.ACCEPTED]
+EARTH_RADIUS_M = 6_371_000
+
+
+def context_for(campaign: Campaign, *, can_sensitive: bool = False, purpose: str = "view") -> Context:
+    return Context(
+        campaign_id=campaign.pk,
+        can_sensitive=can_sensitive,
+        purpose=purpose,
+        custom_fields=dict(CustomField.objects.filter(campaign=campaign).values_list("key", "kind")),
+        segments=set(Segment.objects.filter(campaign=campaign).values_list("pk", flat=True)),
+    )
+
+
+def segment_people(campaign: Campaign, document: Any, context: Context | None = None) -> QuerySet[Person]:
+    """The campaign's people a filter document selects. Raises FilterError."""
+    context = context or context_for(campaign)
+    node = validate(document, context)
+    return Person.objects.filter(campaign=campaign).filter(_compile(node, context, stack=()))
+
+
+def segment_members(segment: Segment, context: Context | None = None) -> QuerySet[Person]:
+    """A saved segment's people: a static list's frozen members, a dynamic segment's filter now."""
+    if segment.kind == Segment.Kind.STATIC:
+        return Person.objects.filter(campaign_id=segment.campaign_id).filter(
+            _exists(SnapshotMember, snapshot_id=segment.snapshot_id)
+        )
+    return segment_people(segment.campaign, segment.document, context)
+
+
+# Explicit truth values: Django drops an empty Q() from "a | Q()", which would make
+# "tagged OR everyone" mean "tagged".
+EVERYONE = Q(pk__isnull=False)
+NOBODY = Q(pk__in=[])
+
+
+def _compile(node: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    for key, empty in (("all", EVERYONE), ("any", NOBODY)):
+        if key in node:
+            parts = [_compile(child, context, stack) for child in node[key]]
+            if not parts:
+                return empty
+            q = parts[0]
+            for part in parts[1:]:
+                q = q & part if key == "all" else q | part
+            return q
+    if "not" in node:
+        return ~_compile(node["not"], context, stack)
+    condition: Q = CONDITIONS[node["field"]](node, context, stack)
+    return condition
+
+
+def _exists(model: Any, **filters: Any) -> Q:
+    return Q(Exists(model.objects.filter(person_id=OuterRef("pk"), **filters)))
+
+
+def _tag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(Person.tags.through, tag__campaign_id=context.campaign_id, tag__name__in=condition["value"])
+
+
+def _commune(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    codes = condition["value"]
+    where = Q(insee_code__in=codes) | Q(polling_station__commune__code__in=codes)
+    return Q(Exists(PostalAddress.objects.filter(where, person_id=OuterRef("pk"))))
+
+
+def _constituency(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(PostalAddress, polling_station__constituency__in=condition["value"])
+
+
+def _polling_station(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(PostalAddress, polling_station__code__in=condition["value"])
+
+
+def _located(context: Context, bounds: tuple[float, float, float, float]) -> list[tuple[int, float, float]]:
+    west, south, east, north = bounds
+    rows = PostalAddress.objects.filter(
+        person__campaign_id=context.campaign_id, lon__range=(west, east), lat__range=(south, north)
+    ).values_list("person_id", "lon", "lat")
+    return [(pid, lon, lat) for pid, lon, lat in rows if lon is not None and lat is not None]
+
+
+def _area(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """People with an address inside the polygon: the bounding box in SQL, the shape in shapely."""
+    polygon = shapely.geometry.shape(condition["value"])
+    if not polygon.is_valid:
+        polygon = polygon.buffer(0)
+    candidates = _located(context, polygon.bounds)
+    if not candidates:
+        return NOBODY
+    points = shapely.points([(lon, lat) for _id, lon, lat in candidates])
+    inside = shapely.contains_xy(polygon, shapely.get_x(points), shapely.get_y(points))
+    return Q(pk__in=sorted({pid for (pid, _lon, _lat), keep in zip(candidates, inside, strict=True) if keep}))
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _near(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    lon, lat, metres = (float(condition["value"][key]) for key in ("lon", "lat", "metres"))
+    dlat = math.degrees(metres / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    candidates = _located(context, (lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    return Q(pk__in=sorted({pid for pid, x, y in candidates if distance_m(lon, lat, x, y) <= metres}))
+
+
+REACHABLE_BY: dict[str, Any] = {
+    Channel.EMAIL: lambda: _exists(PersonEmail),
+    Channel.SMS: lambda: _exists(PersonPhone, sms_capable=True),
+    Channel.PHONE: lambda: _exists(PersonPhone),
+    Channel.POST: lambda: _exists(PostalAddress),
+}
+
+
+def _reachable(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """Somewhere to reach them on the channel, and their consent for it."""
+    channel = condition["value"]
+    somewhere: Q = REACHABLE_BY[channel]()
+    return Q(**{f"consent_{channel}": True}) & somewhere
+
+
+def _consent(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    channel, state = condition["value"]["channel"], condition["value"]["state"]
+    if state == "unknown":
+        return Q(**{f"consent_{channel}__isnull": True})
+    return Q(**{f"consent_{channel}": state == "granted"})
+
+
+def _in(column: str) -> Any:
+    def condition_q(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+        return Q(**{f"{column}__in": condition["value"]})
+
+    return condition_q
+
+
+def _collected(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    q = EVERYONE
+    if start := condition["value"].get("from"):
+        q &= Q(collected_at__date__gte=start)
+    if end := condition["value"].get("to"):
+        q &= Q(collected_at__date__lte=end)
+    return q
+
+
+def _roll_status(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """Here: linked to a roll entry of one of the campaign's communes; elsewhere: linked
+    to another; not found: matched and nothing linked or waiting; not checked: the
+    campaign has never matched its people to a roll."""
+    campaign_communes = Campaign.objects.get(pk=context.campaign_id).communes.values("commune")
+    here = _exists(RollLink, status__in=LINKED, entry__station__commune__in=campaign_communes)
+    linked = _exists(RollLink, status__in=LINKED)
+    proposed = _exists(RollLink, status__in=[*LINKED, RollLink.Status.REVIEW])
+    matched = MatchModel.objects.filter(campaign_id=context.campaign_id).exclude(index_path="").exists()
+    statuses = {
+        "registered_here": here,
+        "elsewhere": linked & ~here,
+        "not_found": ~proposed if matched else NOBODY,
+        "not_checked": NOBODY if matched else ~linked,
+    }
+    q = statuses[condition["value"][0]]
+    for status in condition["value"][1:]:
+        q |= statuses[status]
+    return q
+
+
+def _roll_station(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(RollLink, status__in=LINKED, entry__station_code__in=condition["value"])
+
+
+def _age_band(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """By year of birth (age reached this year), from the stated birth date or, for
+    people who gave none, the roll entry they are linked to."""
+    year = context.today.year
+    q = NOBODY
+    for band in condition["value"]:
+        low, high = AGE_BANDS[band]
+        stated = Q(birth_date__year__gte=year - high, birth_date__year__lte=year - low)
+        from_roll = Q(birth_date__isnull=True) & _exists(
+            RollLink, status__in=LINKED, entry__birth_year__gte=year - high, entry__birth_year__lte=year - low
+        )
+        q |= stated | from_roll
+    return q
+
+
+def _custom(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    key, op, value = condition["key"], condition["op"], condition.get("value") or {}
+    path = f"custom__{key}"
+    if op == "is_set":
+        return Q(**{f"{path}__isnull": False}) & ~Q(**{path: ""}) & ~Q(**{path: []})
+    # The key must be there: in SQL a missing key compares as NULL, and NOT NULL is
+    # not true, so "not equal to centre" would drop people without a quartier.
+    present = Q(**{f"{path}__isnull": False})
+    if op == "equals":
+        return present & Q(**{path: value})
+    if op == "contains":
+        kind = context.custom_fields[key]
+        # Several choices are stored as a JSON list: look for the quoted choice in it.
+        needle = f'"{value}"' if kind == CustomField.Kind.MULTIPLE else value
+        return present & Q(**{f"{path}__icontains": needle})
+    q = present
+    if value.get("min") is not None:
+        q &= Q(**{f"{path}__gte": value["min"]})
+    if value.get("max") is not None:
+        q &= Q(**{f"{path}__lte": value["max"]})
+    return q
+
+
+def _flag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return Q(**{FLAGS[condition["value"]]: True})
+
+
+def _segment(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    segment = Segment.objects.get(pk=condition["value"], campaign_id=context.campaign_id)
+    if segment.pk in stack:
+        raise FilterError(_cycle_message(segment))
+    if segment.kind == Segment.Kind.STATIC:
+        return _exists(SnapshotMember, snapshot_id=segment.snapshot_id)
+    node = validate(segment.document, context)
+    return _compile(node, context, (*stack, segment.pk))
+
+
+def _cycle_message(segment: Segment) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("The segment “%(name)s” includes itself, directly or through another segment.") % {"name": segment.name}
+
+
+CONDITIONS = {
+    "tag": _tag,
+    "commune": _commune,
+    "constituency": _constituency,
+    "polling_station": _polling_station,
+    "area": _area,
+    "near": _near,
+    "reachable": _reachable,
+    "consent": _consent,
+    "legal_basis": _in("legal_basis"),
+    "source": _in("source"),
+    "collected": _collected,
+    "roll_status": _roll_status,
+    "roll_station": _roll_station,
+    "age_band": _age_band,
+    "custom": _custom,
+    "flag": _flag,
+    "support_level": _in("support_level"),
+    "segment": _segment,
+}
+
+
+def check_cycles(segment_id: int | None, document: Any, context: Context) -> None:
+    """Compile once to find a segment that would include itself (raises FilterError)."""
+    node = validate(document, context)
+    _compile(node, context, (segment_id,) if segment_id else ())
