@@ -3,6 +3,7 @@ each piece came from and on which legal basis."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -38,6 +39,43 @@ class Channel(models.TextChoices):
     POST = "post", _("Post")
 
 
+# Who may be contacted on a channel without having consented: members and regular
+# contacts of the party (GDPR art. 9(2)(d)) on every channel; legitimate interest by
+# post and phone only (CNIL: email and SMS prospection need prior consent). A
+# withdrawal always wins.
+WITHOUT_CONSENT = {
+    Channel.EMAIL: (LegalBasis.MEMBER,),
+    Channel.SMS: (LegalBasis.MEMBER,),
+    Channel.PHONE: (LegalBasis.MEMBER, LegalBasis.LEGITIMATE_INTEREST),
+    Channel.POST: (LegalBasis.MEMBER, LegalBasis.LEGITIMATE_INTEREST),
+}
+
+
+def lawful_contact(channel: str) -> models.Q:
+    """People the campaign may contact on this channel: their consent, or a lawful basis without it."""
+    return models.Q(**{f"consent_{channel}": True}) | models.Q(
+        **{f"consent_{channel}__isnull": True, "legal_basis__in": WITHOUT_CONSENT[Channel(channel)]}
+    )
+
+
+def contact_point(channel: str) -> models.Q:
+    """People with somewhere to reach them on this channel (an EXISTS, no join)."""
+    related = {
+        Channel.EMAIL: ("people.PersonEmail", {}),
+        Channel.SMS: ("people.PersonPhone", {"sms_capable": True}),
+        Channel.PHONE: ("people.PersonPhone", {}),
+        Channel.POST: ("people.PostalAddress", {}),
+    }
+    label, filters = related[Channel(channel)]
+    model = apps.get_model(label)
+    return models.Q(models.Exists(model.objects.filter(person_id=models.OuterRef("pk"), **filters)))
+
+
+def reachable(channel: str) -> models.Q:
+    """Can be reached on the channel: somewhere to reach them, and the right to."""
+    return lawful_contact(channel) & contact_point(channel)
+
+
 class Civility(models.TextChoices):
     NONE = "", _("—")
     MR = "M", _("Mr")
@@ -65,15 +103,8 @@ class PersonQuerySet(models.QuerySet["Person"]):
         return people
 
     def reachable_by(self, channel: str) -> PersonQuerySet:
-        """People who consented on this channel and have somewhere to reach them."""
-        people = self.filter(**{f"consent_{channel}": True})
-        if channel == Channel.EMAIL:
-            return people.filter(emails__isnull=False).distinct()
-        if channel == Channel.SMS:
-            return people.filter(phones__sms_capable=True).distinct()
-        if channel == Channel.PHONE:
-            return people.filter(phones__isnull=False).distinct()
-        return people.filter(addresses__isnull=False).distinct()
+        """People with somewhere to reach them on this channel and the right to (`reachable`)."""
+        return self.filter(reachable(channel))
 
 
 class Person(models.Model):

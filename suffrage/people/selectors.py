@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import Upper
 
 from suffrage.core.models import AuditLog, Campaign
@@ -20,6 +20,7 @@ from suffrage.people.models import (
     PersonEmail,
     PersonPhone,
     PostalAddress,
+    reachable,
 )
 
 SORTS = {
@@ -185,5 +186,5 @@ def reachability_counts(campaign: Campaign) -> dict[str, int]:
     people = Person.objects.filter(campaign=campaign)
     return people.aggregate(
         total=Count("pk"),
-        **{channel: Count("pk", filter=Q(**{f"consent_{channel}": True})) for channel in Channel.values},
+        **{channel: Count("pk", filter=reachable(channel)) for channel in Channel.values},
     )

@@ -15,7 +15,7 @@ import shapely
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from suffrage.core.models import Campaign
-from suffrage.people.models import Channel, CustomField, Person, PersonEmail, PersonPhone, PostalAddress
+from suffrage.people.models import CustomField, Person, PostalAddress, reachable
 from suffrage.roll.models import MatchModel, RollLink
 from suffrage.segments.language import AGE_BANDS, FLAGS, Context, FilterError, validate
 from suffrage.segments.models import Segment, SnapshotMember
@@ -131,19 +131,9 @@ def _near(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -
     return Q(pk__in=sorted({pid for pid, x, y in candidates if distance_m(lon, lat, x, y) <= metres}))
 
 
-REACHABLE_BY: dict[str, Any] = {
-    Channel.EMAIL: lambda: _exists(PersonEmail),
-    Channel.SMS: lambda: _exists(PersonPhone, sms_capable=True),
-    Channel.PHONE: lambda: _exists(PersonPhone),
-    Channel.POST: lambda: _exists(PostalAddress),
-}
-
-
 def _reachable(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
-    """Somewhere to reach them on the channel, and their consent for it."""
-    channel = condition["value"]
-    somewhere: Q = REACHABLE_BY[channel]()
-    return Q(**{f"consent_{channel}": True}) & somewhere
+    """Somewhere to reach them on the channel, and the right to (consent or a lawful basis)."""
+    return reachable(condition["value"])
 
 
 def _consent(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from suffrage.core.models import Campaign
-from suffrage.people.models import Channel, Person, PostalAddress
-from suffrage.segments.compiler import REACHABLE_BY
+from suffrage.people.models import Channel, Person, PostalAddress, reachable
 from suffrage.segments.models import Segment
 
 SAMPLE_SIZE = 10
@@ -27,10 +26,7 @@ def sample(people: QuerySet[Person]) -> list[Person]:
 def by_channel(people: QuerySet[Person]) -> dict[str, int]:
     """How many of them each channel reaches (consent and somewhere to reach them)."""
     counts: dict[str, int] = people.aggregate(
-        **{
-            channel: Count("pk", filter=Q(**{f"consent_{channel}": True}) & REACHABLE_BY[channel]())
-            for channel in Channel.values
-        }
+        **{channel: Count("pk", filter=reachable(channel)) for channel in Channel.values}
     )
     return counts
 

@@ -127,9 +127,18 @@ def haversine(lon1, lat1, lon2, lat2):
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
+WITHOUT_CONSENT = {
+    "email": {"member"},
+    "sms": {"member"},
+    "phone": {"member", "legitimate_interest"},
+    "post": {"member", "legitimate_interest"},
+}
+
+
 def reachable(facts, channel):
     person = facts["person"]
-    if getattr(person, f"consent_{channel}") is not True:
+    consent = getattr(person, f"consent_{channel}")
+    if not (consent is True or (consent is None and person.legal_basis in WITHOUT_CONSENT[channel])):
         return False
     return {
         "email": facts["emails"] > 0,
