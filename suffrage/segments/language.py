@@ -123,7 +123,11 @@ def validate(document: Any, context: Context) -> dict[str, Any]:
         )
     node = document.get("filter", {"all": []})
     counter = [0]
-    _node(node, context, counter, depth=0)
+    try:
+        _node(node, context, counter, depth=0)
+    except (TypeError, KeyError, IndexError, AttributeError):
+        # A shape no check foresaw: still a message, never a crash.
+        raise FilterError(_("Condition %(n)s cannot be read: check its value.") % {"n": counter[0]}) from None
     return dict(node)
 
 
@@ -153,6 +157,8 @@ def _node(node: Any, context: Context, counter: list[int], depth: int) -> None:
 def _condition(condition: dict[str, Any], context: Context, number: int) -> None:
     name = condition.get("field")
     where = _("Condition %(n)s") % {"n": number}
+    if not isinstance(name, str):
+        raise FilterError(_("%(where)s: the field must be a name.") % {"where": where})
     if name in FORBIDDEN:
         raise FilterError(
             _(
@@ -260,7 +266,8 @@ def _number(value: Any) -> float | None:
 
 def _polygon(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
     value = condition.get("value")
-    ring = value.get("coordinates", [None])[0] if isinstance(value, dict) and value.get("type") == "Polygon" else None
+    rings = value.get("coordinates") if isinstance(value, dict) and value.get("type") == "Polygon" else None
+    ring = rings[0] if isinstance(rings, list) and rings else None
     if not isinstance(ring, list) or not 4 <= len(ring) <= MAX_POLYGON_POINTS:
         return _("draw an area of at least three points.")
     for point in ring:
@@ -317,7 +324,8 @@ def _custom(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str
 
 
 def _segment(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
-    if condition.get("value") not in context.segments:
+    value = condition.get("value")
+    if isinstance(value, bool) or not isinstance(value, int) or value not in context.segments:
         return _("no such segment in this campaign.")
     return ""
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -139,6 +140,7 @@ def builder(request: CampaignRequest, segment_id: int | None = None) -> HttpResp
         "form": form,
         "vocabulary": _vocabulary(request, segment),
         "can_edit": can(request, "segments.edit_segments"),
+        "map_tiles": settings.MAP_TILES_URL,
     }
     return render(request, "segments/builder.html", context)
 

@@ -57,6 +57,11 @@ def tagged(campaign):
         (doc({"field": "custom", "key": "nope", "op": "is_set"}), "nope"),
         (doc({"field": "support_level", "op": "in", "value": [1]}), "sensitive"),
         (doc({"all": []}, {"not": {"any": "x"}}), "group"),
+        (doc({"field": "area", "op": "within", "value": {"type": "Polygon", "coordinates": []}}), "area"),
+        (doc({"field": "area", "op": "within", "value": {"type": "Polygon", "coordinates": 5}}), "area"),
+        (doc({"field": [], "op": "in", "value": []}), "name"),
+        (doc({"field": "segment", "op": "in", "value": [1]}), "segment"),
+        (doc({"field": "segment", "op": "in", "value": True}), "segment"),
     ],
 )
 def test_invalid_documents_are_refused_with_a_clear_message(campaign, document, message):

@@ -167,7 +167,7 @@
       if (Array.isArray(entry)) {
         var code = String(entry[0]);
         // A comma would split the entry in two: names lose theirs.
-        var label = entry[1] ? code + DASH + String(entry[1]).replace(/,/g, " ") : code;
+        var label = entry[1] ? code + DASH + String(entry[1]).replace(/\s*,\s*/g, " ") : code;
         return { value: code, label: label };
       }
       return { value: String(entry), label: String(entry) };
@@ -351,13 +351,13 @@
       var incomplete = !conditionOf(row);
       row.el.classList.toggle("incomplete", incomplete);
       row.hint.hidden = !incomplete;
-      row.el.setAttribute("aria-label", t("condition_n", { n: number }));
+      row.legend.textContent = t("condition_n", { n: number });
       row.removeButton.setAttribute("aria-label", t("remove_condition") + " (" + number + ")");
     }
     model.items.forEach(function (item) {
       if (item.kind === "group") {
         groups += 1;
-        item.el.setAttribute("aria-label", t("group_n", { n: groups }));
+        item.legend.textContent = t("group_n", { n: groups });
         item.items.forEach(mark);
       } else {
         mark(item);
@@ -518,12 +518,16 @@
       changed();
     });
     input.addEventListener("focus", suggest);
+    suggest();
     box.appendChild(input);
     if (suggestions.length) box.appendChild(datalist);
   }
 
   function choicesControl(row, box) {
-    var group = el("div", { className: "segment-choices", role: "group", "aria-label": t("value") });
+    // A fieldset, not role="group": Pico draws role="group" as a bar of joined buttons.
+    var group = el("fieldset", { className: "segment-choices" }, [
+      el("legend", { className: "visually-hidden", text: t("value") })
+    ]);
     var boxes = choicesFor(row.field).map(function (choice) {
       var id = nextId("choice");
       var checkbox = el("input", { type: "checkbox", id: id, value: String(choice[0]) });
@@ -691,9 +695,11 @@
   function renderRow(row, owner) {
     destroy(row);
     row.owner = owner;
-    row.el = row.el || el("div", { className: "segment-row", role: "group" });
+    row.el = row.el || el("fieldset", { className: "segment-row" });
     var node = row.el;
     node.replaceChildren();
+    row.legend = el("legend", { className: "visually-hidden" });
+    node.appendChild(row.legend);
     var spec = vocabulary.fields[row.field];
 
     var excludeId = nextId("exclude");
@@ -770,7 +776,9 @@
   }
 
   function renderGroup(group) {
-    group.el = el("div", { className: "segment-group", role: "group" });
+    group.el = el("fieldset", { className: "segment-group" });
+    group.legend = el("legend", { className: "visually-hidden" });
+    group.el.appendChild(group.legend);
     group.list = el("div", { className: "segment-items" });
     group.items.forEach(function (row) { group.list.appendChild(renderRow(row, group)); });
     group.addButton = button(t("add_to_group"), "secondary outline segment-add-to-group", function () {
@@ -869,7 +877,16 @@
     form = document.getElementById("segment-form");
     textarea = document.getElementById("segment-json");
     panel = document.getElementById("segment-json-panel");
-    if (!root || !source || !form || !textarea || !window.L) return;
+    if (!form) return;
+    // The form is `novalidate` so that htmx's counts are not stopped by the empty name
+    // of a new segment; saving it still asks the browser to check the fields.
+    form.addEventListener("submit", function (event) {
+      if (!form.checkValidity()) {
+        event.preventDefault();
+        form.reportValidity();
+      }
+    });
+    if (!root || !source || !textarea || !window.L) return;
     vocabulary = JSON.parse(source.textContent);
     labels = {};
     var template = document.getElementById("segment-builder-labels");
