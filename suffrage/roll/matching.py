@@ -17,6 +17,7 @@ The model (`french_settings`) compares:
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -424,32 +425,53 @@ def best_pairs(pairs: Sequence[ScoredPair]) -> tuple[list[ScoredPair], list[Scor
 
 
 class RollIndex:
-    """The prepared roll and the model, held open in a DuckDB file so one new person
-    (a web signup) is matched on arrival without re-running the whole job."""
+    """The prepared roll and the model, held open so one new person (a web signup) is
+    matched on arrival without re-running the whole job.
+
+    Splink's `predict_between` re-blocks the whole roll at every call (about a second
+    on a million entries). Here the model's own SQL — its blocking rules and each
+    comparison's CASE statement, taken from Splink's settings object — is compiled
+    once into one DuckDB query over the indexed roll (term frequencies joined in
+    advance), and the trained weights are added up in Python, exactly as Splink does:
+    prior + level weights + term-frequency adjustments."""
 
     def __init__(self, path: Path, model: Model) -> None:
         import duckdb
-        from splink import DuckDBAPI, Linker
+        from splink import SettingsCreator
 
         self.model = model
-        # Splink writes its working tables in the in-memory database; the index is attached read-only.
         self.connection = duckdb.connect()
         self.connection.execute("ATTACH ? AS roll_index (READ_ONLY)", [str(path)])
-        for table in ("roll_prepared", *(f"tf_{column}" for column in TF_COLUMNS)):
-            self.connection.execute(f"CREATE VIEW {table} AS SELECT * FROM roll_index.{table}")  # noqa: S608
-        self.db_api = DuckDBAPI(connection=self.connection)
-        self.roll = self.db_api.register("roll_prepared", dataset_display_name="roll")
-        empty = self.db_api.register(arrow_table([]), dataset_display_name="people")
-        self.linker = Linker([self.roll, empty], model.settings, log_level=None)
-        for column in TF_COLUMNS:
-            lookup = self.db_api.register(f"tf_{column}", dataset_display_name=f"tf_lookup_{column}")
-            self.linker.table_management.register_term_frequency_lookup(lookup, column)
+        self.settings = SettingsCreator.from_path_or_dict(model.settings).get_settings("duckdb")
+        self.comparisons = self.settings.comparisons
+        self.sql = self._query()
+        self.labels = model.level_labels()
+        self.tf = {
+            column: dict(self.connection.execute(f"SELECT * FROM roll_index.tf_{column}").fetchall())  # noqa: S608
+            for column in TF_COLUMNS
+        }
         self._lock = threading.Lock()
-        self._count = 0
+
+    def _query(self) -> str:
+        columns = PREPARED_SCHEMA.names
+        types = {"string": "VARCHAR", "int32": "INTEGER", "list<item: string>": "VARCHAR[]"}
+        new = ", ".join(f"${c}::{types[str(PREPARED_SCHEMA.field(c).type)]} AS {c}" for c in columns)
+        rules = " OR ".join(
+            f"({rule.blocking_rule_sql})" for rule in self.settings._blocking_rules_to_generate_predictions
+        )
+        pairs = ", ".join(
+            [*(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns), *(f"r.tf_{c} AS tf_{c}_r" for c in TF_COLUMNS)]
+        )
+        gammas = ", ".join(comparison._case_statement for comparison in self.comparisons)
+        return (
+            f"WITH l AS (SELECT {new}), "  # noqa: S608 (the model's own SQL; values are parameters)
+            f"candidates AS (SELECT {pairs} FROM l, roll_index.roll_indexed AS r WHERE {rules}) "
+            f"SELECT unique_id_r, {', '.join(f'tf_{c}_r' for c in TF_COLUMNS)}, {gammas} FROM candidates"
+        )
 
     @staticmethod
     def build(path: Path, roll: Sequence[dict[str, object]]) -> None:
-        """Write the prepared roll and its term frequencies to `path` (replaced)."""
+        """Write the prepared roll, its term frequencies, and the roll with them joined, to `path` (replaced)."""
         import duckdb
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -465,21 +487,46 @@ class RollIndex:
                     f"count(*)::DOUBLE / (SELECT count({column}) FROM roll_prepared) AS tf_{column} "
                     f"FROM roll_prepared WHERE {column} IS NOT NULL GROUP BY {column}"
                 )
+            joins = " ".join(f"LEFT JOIN tf_{c} USING ({c})" for c in TF_COLUMNS)
+            connection.execute(f"CREATE TABLE roll_indexed AS SELECT * FROM roll_prepared {joins}")  # noqa: S608
         finally:
             connection.close()
         partial.replace(path)
 
+    def _weight(self, comparison: Any, gamma: int, tf_l: float | None, tf_r: float | None) -> float:
+        """The level's weight, with Splink's term-frequency adjustment for exact matches."""
+        levels = comparison.comparison_levels
+        level = next(level for level in levels if level.comparison_vector_value == gamma)
+        weight = float(level._log2_bayes_factor)
+        if gamma == -1 or not level._has_tf_adjustments or level._tf_adjustment_weight == 0 or level._is_else_level:
+            return weight
+        if tf_l is None and tf_r is None:
+            return weight
+        known = [value for value in (tf_l, tf_r) if value is not None]
+        tf = max([*known, float(level._tf_minimum_u_value)])
+        u_exact = float(level._u_probability_corresponding_to_exact_match(levels))
+        return weight + float(level._tf_adjustment_weight) * (math.log2(u_exact) - math.log2(tf))
+
     def match(self, person: dict[str, object], *, threshold: float) -> list[ScoredPair]:
         with self._lock:  # one DuckDB connection: one query at a time
-            self._count += 1
-            new = self.db_api.register(arrow_table([person]), dataset_display_name=f"new_{self._count}")
-            try:
-                frame = self.linker.inference.predict_between(self.roll, new, threshold_match_probability=threshold)
-                rows = frame.as_duckdbpyrelation().to_arrow_table().to_pylist()
-                frame.drop_table_from_database_and_remove_from_cache()
-            finally:
-                new.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-        return sorted(_pairs(self.model, rows), key=lambda p: -p.weight)
+            rows = self.connection.execute(self.sql, {c: person.get(c) for c in PREPARED_SCHEMA.names}).fetchall()
+        prior = self.settings._probability_two_random_records_match
+        prior_weight = math.log2(prior / (1 - prior))
+        pairs = []
+        for unique_id, *values in rows:
+            tf_r = dict(zip(TF_COLUMNS, values[: len(TF_COLUMNS)], strict=True))
+            explanation, total = [], prior_weight
+            for comparison, gamma in zip(self.comparisons, values[len(TF_COLUMNS) :], strict=True):
+                name = comparison.output_column_name
+                tf_l = self.tf[name].get(person.get(name)) if name in TF_COLUMNS else None
+                weight = self._weight(comparison, gamma, tf_l, tf_r.get(name))
+                total += weight
+                level = self.labels[name].get(gamma, "")
+                explanation.append({"field": name, "level": level, "weight": round(weight, 2)})
+            probability = 2**total / (1 + 2**total)
+            if probability >= threshold:
+                pairs.append(ScoredPair(str(unique_id), str(person["unique_id"]), probability, total, explanation))
+        return sorted(pairs, key=lambda p: -p.weight)
 
     def close(self) -> None:
         self.connection.close()
