@@ -149,6 +149,7 @@ def french_settings(dialect: str) -> Any:
         comparison_levels=[
             cll.NullLevel("identifier"),
             cll.ExactMatchLevel("identifier").configure(label_for_charts="same"),
+            cll.DamerauLevenshteinLevel("identifier", 1).configure(label_for_charts="one character off"),
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )

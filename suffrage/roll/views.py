@@ -37,6 +37,7 @@ LEVEL_LABELS = {
     "close to the other name": gettext_lazy("close to the other name"),
     "day and month swapped": gettext_lazy("day and month swapped"),
     "one digit off": gettext_lazy("one digit off"),
+    "one character off": gettext_lazy("one character off"),
     "same year, date partial": gettext_lazy("same year, date partial"),
     "same year": gettext_lazy("same year"),
     "same house": gettext_lazy("same house"),
