@@ -2,7 +2,7 @@
 the people list, exports, mailings and the API all call `segment_people`, so a count
 and a send can never disagree.
 
-Relations are tested with EXISTS subqueries, never joins: no duplicates, no DISTINCT,
+Relations are tested with `id IN (subquery)`, never joins: no duplicates, no DISTINCT,
 and each condition stays independent of the others.
 """
 
@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 import shapely
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from suffrage.core.models import Campaign
 from suffrage.people.models import CustomField, Person, PostalAddress, reachable
@@ -72,8 +72,11 @@ def _compile(node: dict[str, Any], context: Context, stack: tuple[int, ...]) -> 
     return condition
 
 
-def _exists(model: Any, **filters: Any) -> Q:
-    return Q(Exists(model.objects.filter(person_id=OuterRef("pk"), **filters)))
+def _exists(model: Any, *where: Q, **filters: Any) -> Q:
+    """People with a related row: `id IN (SELECT person_id …)`, not a correlated EXISTS.
+    Under OR and NOT, PostgreSQL runs an IN as one hashed subplan but an EXISTS once
+    per person (10 s against 1 s on a million people); SQLite indexes it once."""
+    return Q(pk__in=model.objects.filter(*where, **filters).values("person_id"))
 
 
 def _tag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
@@ -82,8 +85,7 @@ def _tag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) ->
 
 def _commune(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
     codes = condition["value"]
-    where = Q(insee_code__in=codes) | Q(polling_station__commune__code__in=codes)
-    return Q(Exists(PostalAddress.objects.filter(where, person_id=OuterRef("pk"))))
+    return _exists(PostalAddress, Q(insee_code__in=codes) | Q(polling_station__commune__code__in=codes))
 
 
 def _constituency(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:

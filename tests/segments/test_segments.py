@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from suffrage.core.models import AuditLog
 from suffrage.core.roles import Role
@@ -19,6 +20,13 @@ from suffrage.segments.models import Segment, SnapshotMember
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English (the default language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def doc(*conditions, match="all"):
