@@ -8,11 +8,13 @@ and each condition stays independent of the others.
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
 import shapely
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from suffrage.core.models import Campaign
 from suffrage.people.models import CustomField, Person, PostalAddress, reachable
@@ -152,12 +154,18 @@ def _in(column: str) -> Any:
     return condition_q
 
 
+def _day_start(day: str) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time.min))
+
+
 def _collected(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """Plain comparisons on the timestamp (from midnight, to the next midnight): a
+    `__date` lookup would call a function on every row, and no index could help."""
     q = EVERYONE
     if start := condition["value"].get("from"):
-        q &= Q(collected_at__date__gte=start)
+        q &= Q(collected_at__gte=_day_start(start))
     if end := condition["value"].get("to"):
-        q &= Q(collected_at__date__lte=end)
+        q &= Q(collected_at__lt=_day_start(end) + datetime.timedelta(days=1))
     return q
 
 
@@ -166,9 +174,10 @@ def _roll_status(condition: dict[str, Any], context: Context, stack: tuple[int, 
     to another; not found: matched and nothing linked or waiting; not checked: the
     campaign has never matched its people to a roll."""
     campaign_communes = Campaign.objects.get(pk=context.campaign_id).communes.values("commune")
-    here = _exists(RollLink, status__in=LINKED, entry__station__commune__in=campaign_communes)
-    linked = _exists(RollLink, status__in=LINKED)
-    proposed = _exists(RollLink, status__in=[*LINKED, RollLink.Status.REVIEW])
+    campaign = context.campaign_id
+    here = _exists(RollLink, campaign_id=campaign, status__in=LINKED, entry__station__commune__in=campaign_communes)
+    linked = _exists(RollLink, campaign_id=campaign, status__in=LINKED)
+    proposed = _exists(RollLink, campaign_id=campaign, status__in=[*LINKED, RollLink.Status.REVIEW])
     matched = MatchModel.objects.filter(campaign_id=context.campaign_id).exclude(index_path="").exists()
     statuses = {
         "registered_here": here,
@@ -183,7 +192,9 @@ def _roll_status(condition: dict[str, Any], context: Context, stack: tuple[int, 
 
 
 def _roll_station(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
-    return _exists(RollLink, status__in=LINKED, entry__station_code__in=condition["value"])
+    return _exists(
+        RollLink, campaign_id=context.campaign_id, status__in=LINKED, entry__station_code__in=condition["value"]
+    )
 
 
 def _age_band(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
@@ -193,9 +204,14 @@ def _age_band(condition: dict[str, Any], context: Context, stack: tuple[int, ...
     q = NOBODY
     for band in condition["value"]:
         low, high = AGE_BANDS[band]
-        stated = Q(birth_date__year__gte=year - high, birth_date__year__lte=year - low)
+        # A range of dates rather than `__year`, which would be a function call per row.
+        stated = Q(birth_date__gte=datetime.date(year - high, 1, 1), birth_date__lte=datetime.date(year - low, 12, 31))
         from_roll = Q(birth_date__isnull=True) & _exists(
-            RollLink, status__in=LINKED, entry__birth_year__gte=year - high, entry__birth_year__lte=year - low
+            RollLink,
+            campaign_id=context.campaign_id,
+            status__in=LINKED,
+            entry__birth_year__gte=year - high,
+            entry__birth_year__lte=year - low,
         )
         q |= stated | from_roll
     return q
