@@ -29,7 +29,10 @@ class Snapshot(models.Model):
 
 class SnapshotMember(models.Model):
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="members")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: PostgreSQL would check it for each of half a million rows
+    # a snapshot inserts at once (the rows come from people just selected). Deleting a
+    # person still deletes their rows here: Django cascades.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "person"], name="snapshot_member_unique")]

@@ -192,3 +192,12 @@ def test_saving_from_the_builder(campaign, manager, login, tagged):
     assert {p.pk for p in listing.context["page"]} == {p.pk for p in tagged[:3]}
     page = client.get(reverse("segments:list", args=[campaign.slug])).content.decode()
     assert "Militantes" in page and f"?segment={segment.pk}" in page
+
+
+def test_deleting_a_person_removes_them_from_snapshots(campaign, manager, tagged):
+    frozen = services.segment_freeze(campaign=campaign, name="Liste", document=doc(tag("Militante")), actor=manager)
+    tagged[0].delete()
+    assert set(SnapshotMember.objects.filter(snapshot=frozen.snapshot).values_list("person_id", flat=True)) == {
+        tagged[1].pk,
+        tagged[2].pk,
+    }
