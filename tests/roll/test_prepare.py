@@ -1,6 +1,7 @@
 """French-aware preparation: the same person written two ways gives the same keys."""
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,7 +60,8 @@ def test_birth_dates_keep_what_is_known(text, expected):
     ],
 )
 def test_roll_dates_say_what_is_wrong(text, year, month, day, problem):
-    parsed = parse_birth_date(text)
+    with translation.override("en"):
+        parsed = parse_birth_date(text)
     assert parsed[:3] == (year, month, day)
     assert (problem in parsed[3]) if problem else parsed[3] == ""
 
