@@ -166,3 +166,18 @@ def test_production_static_files_collect_with_their_manifest(tmp_path):
     result = run_manage("collectstatic", "--noinput", env=production)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
+
+
+@pytest.mark.django_db
+def test_the_database_is_tuned_for_its_engine():
+    """SQLite writes ahead (a web server and a worker at once); PostgreSQL does not
+    spend seconds JIT-compiling every large count."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        else:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
