@@ -52,6 +52,7 @@ import json
 import math
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -152,10 +153,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the data even if a matching copy exists")
     parser.add_argument("--no-wait", action="store_true", help="give up instead of waiting for the locks")
+    parser.add_argument("--only", default="", help="comma-separated segment keys, e.g. S2,S7 (default: all)")
+    parser.add_argument(
+        "--pg-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the child's session, e.g. jit=off or work_mem=32MB (repeatable)",
+    )
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.people = QUICK_PEOPLE
+    for setting in args.pg_set:
+        if not re.fullmatch(r"[a-z_.]+=[A-Za-z0-9_.]+", setting):
+            parser.error(f"--pg-set {setting!r}: expected NAME=VALUE (letters, digits, _ and .)")
+    # Runs that are not the default full run write their text beside it, not over it.
+    custom = args.only or args.pg_set or (not args.quick and args.people != 1_000_000)
+    args.suffix = ("-quick" if args.quick else "") + ("-custom" if custom else "")
     return args
 
 
@@ -294,6 +309,8 @@ def run_child(database: str, args: argparse.Namespace, say: Report) -> dict[str,
     command += ["--people", str(args.people), "--seed", str(args.seed), "--runs", str(args.runs)]
     command += ["--snapshot-runs", str(args.snapshot_runs), "--timeout", str(args.timeout)]
     command += ["--quick"] if args.quick else []
+    command += ["--only", args.only] if args.only else []
+    command += [f"--pg-set={setting}" for setting in args.pg_set]
     env = child_env(data_dir=OUT / f"data-segments-{database}", database_url=url)
     result = None
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -340,6 +357,7 @@ def print_results(results: dict[str, dict[str, Any]], args: argparse.Namespace, 
         say(
             f"rows: {', '.join(f'{table} {n:,}' for table, n in r['rows'].items())}; "
             f"load average {r['load_average']:.1f}; code {r['code']}; timeout {r['timeout_s']:g} s per statement"
+            + (f"; session settings {', '.join(r['pg_set'])}" if r.get("pg_set") else "")
         )
         header = ("segment", "people", "ORM p50/p95 ms", "SQL p50/p95 ms", "ORM/SQL p50", "B: people, ORM p95")
         table = [header]
@@ -389,6 +407,9 @@ def print_results(results: dict[str, dict[str, Any]], args: argparse.Namespace, 
         "\nGoals (for 1,000,000 people" + ("" if args.people == 1_000_000 else f"; this run has {args.people:,}") + "):"
     )
     for name, r in results.items():
+        if not r["segments"]:
+            say(f"  {name}: no segment measured (--only {args.only!r})")
+            continue
         worst = max(r["segments"], key=worst_ms)
         goal = GOAL_P95_MS[name]
         met = "MET" if worst_ms(worst) <= goal else "NOT MET"
@@ -450,6 +471,8 @@ def driver(args: argparse.Namespace) -> int:
         f"Segments benchmark — {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {args.people:,} people, seed {args.seed}, "
         f"{args.runs} runs after 1 warm-up, {os.cpu_count()} CPUs, code {code_snapshot()}, "
         f"locks held: {', '.join(p.name for p in locks)}"
+        + (f", only {args.only}" if args.only else "")
+        + (f", PostgreSQL session settings: {', '.join(args.pg_set)}" if args.pg_set else "")
     )
     results: dict[str, dict[str, Any]] = {}
     for database in databases:
@@ -457,7 +480,7 @@ def driver(args: argparse.Namespace) -> int:
         if result is not None:
             results[database] = result
     print_results(results, args, say)
-    path = OUT / ("segments-quick.txt" if args.quick else "segments.txt")
+    path = OUT / f"segments{args.suffix}.txt"
     path.write_text("\n".join(say.lines) + "\n", encoding="utf-8")
     print(f"\nWritten to {path.relative_to(ROOT)}", flush=True)
     return 0 if len(results) == len(databases) else 1
@@ -1138,7 +1161,7 @@ ENDPOINT_SEGMENTS = (("S1", None), ("S6", 3))
 TIMEOUT = {"seconds": 60.0, "deadline": math.inf}
 
 
-def install_timeout(seconds: float) -> None:
+def install_timeout(seconds: float, pg_settings: list[str]) -> None:
     """Stop any statement after `seconds`: PostgreSQL's statement_timeout; on SQLite a
     progress handler that interrupts the running statement once the timed call is over
     its deadline (set by `timed`). A timed-out call is reported, never waited for."""
@@ -1154,6 +1177,9 @@ def install_timeout(seconds: float) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+                for setting in pg_settings:  # checked by parse_args: NAME=VALUE, no quotes
+                    name, value = setting.split("=", 1)
+                    cursor.execute(f"SET {name} = '{value}'")
         else:
             connection.connection.set_progress_handler(guard, 100_000)
 
@@ -1382,7 +1408,7 @@ def captured_count_sql(people: Any, database: str) -> str | None:
     return counts[-1] if counts else None
 
 
-def write_plans(campaign: Any, specs: list[Spec], database: str, quick: bool) -> Path:
+def write_plans(campaign: Any, specs: list[Spec], database: str, suffix: str) -> Path:
     """EXPLAIN ANALYZE (PostgreSQL; plain EXPLAIN when it times out) or EXPLAIN QUERY PLAN
     (SQLite) of both counts of every segment."""
     from django.db import connection
@@ -1390,7 +1416,7 @@ def write_plans(campaign: Any, specs: list[Spec], database: str, quick: bool) ->
     from suffrage.segments.compiler import context_for, segment_people
 
     context = context_for(campaign, can_sensitive=True)
-    path = OUT / f"segments-plans-{database}{'-quick' if quick else ''}.txt"
+    path = OUT / f"segments-plans-{database}{suffix}.txt"
     lines = [f"Plans of the segment counts on {database}, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"]
     for spec in specs:
         orm_sql = captured_count_sql(segment_people(campaign, spec.document, context), database)
@@ -1476,7 +1502,7 @@ def child(args: argparse.Namespace) -> int:
     from suffrage.segments.models import Snapshot
 
     Snapshot.objects.filter(purpose=SNAPSHOT_PURPOSE).delete()  # left by an interrupted run
-    install_timeout(args.timeout)
+    install_timeout(args.timeout, args.pg_set)
     rows = {
         "people": Person.objects.count(),
         "emails": PersonEmail.objects.count(),
@@ -1490,21 +1516,30 @@ def child(args: argparse.Namespace) -> int:
     small = Campaign.objects.get(slug=SLUG_B)
     sqlite = connection.vendor == "sqlite"
     today = datetime.date.today()
-    specs = segment_specs(campaign.pk, sqlite, today)
+    only = {key.strip() for key in args.only.split(",") if key.strip()}
+
+    def chosen(all_specs: list[Spec]) -> list[Spec]:
+        return [spec for spec in all_specs if not only or spec.key in only]
+
+    specs = chosen(segment_specs(campaign.pk, sqlite, today))
     print(f"  counts, campaign A ({args.people:,} people), {args.runs} runs after a warm-up:", flush=True)
     segments = measure_segments(campaign, specs, args.runs, "A")
     print(f"  counts, campaign B ({small_people(args.people):,} people):", flush=True)
-    small_specs = segment_specs(small.pk, sqlite, today)
+    small_specs = chosen(segment_specs(small.pk, sqlite, today))
     for row, small_row in zip(segments, measure_segments(small, small_specs, args.runs, "B"), strict=True):
         row["small"] = small_row
-    print("  the builder's endpoint work (count + by_channel + by_station + sample):", flush=True)
     by_key = {spec.key: spec for spec in specs}
+    print("  the builder's endpoint work (count + by_channel + by_station + sample):", flush=True)
     endpoint = [
-        measure_endpoint(campaign, by_key[key], min(args.runs, most or args.runs)) for key, most in ENDPOINT_SEGMENTS
+        measure_endpoint(campaign, by_key[key], min(args.runs, most or args.runs))
+        for key, most in ENDPOINT_SEGMENTS
+        if key in by_key
     ]
     print("  snapshots:", flush=True)
-    snapshot = measure_snapshot(campaign, by_key[SNAPSHOT_SEGMENT], args.snapshot_runs) if args.snapshot_runs else None
-    plans = write_plans(campaign, specs, database, args.quick)
+    snapshot = None
+    if args.snapshot_runs and SNAPSHOT_SEGMENT in by_key:
+        snapshot = measure_snapshot(campaign, by_key[SNAPSHOT_SEGMENT], args.snapshot_runs)
+    plans = write_plans(campaign, specs, database, args.suffix)
     print(f"  plans written to {plans.relative_to(ROOT)}", flush=True)
     result = {
         "database": database,
@@ -1518,6 +1553,7 @@ def child(args: argparse.Namespace) -> int:
         "load_average": os.getloadavg()[0],
         "code": code,
         "timeout_s": args.timeout,
+        "pg_set": args.pg_set if database == "postgres" else [],
         "total_seconds": time.perf_counter() - total_started,
     }
     print("RESULT " + json.dumps(result), flush=True)
