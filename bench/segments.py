@@ -4,7 +4,8 @@ counts in hand-written SQL, the builder's endpoint work, and a snapshot of ~half
 Usage (from the repository root):
 
     .venv/bin/python bench/segments.py [--people 1000000] [--db sqlite,postgres] [--runs 7]
-                                       [--snapshot-runs 3] [--seed 2031] [--rebuild] [--no-wait]
+                                       [--snapshot-runs 3] [--seed 2031] [--timeout 60]
+                                       [--only S1,S7] [--pg-set jit=off] [--rebuild] [--no-wait]
     .venv/bin/python bench/segments.py --quick          # 50,000 people, a fast check
 
 The driver runs itself once per database as a child process (`--child sqlite|postgres`)
@@ -25,13 +26,19 @@ child runs `migrate` (a no-op on a kept database), builds the data if needed
 4. `snapshot_create` of the ~500,000-person segment, `--snapshot-runs` times, each
    deleted afterwards, against a hand-written INSERT … SELECT of the same people;
 5. the plans (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite) of both
-   counts of each segment, written to bench/out/segments-plans-<db>[-quick].txt.
+   counts of each segment, written to bench/out/segments-plans-<db><suffix>.txt.
+
+A statement still running after `--timeout` seconds is stopped (PostgreSQL
+statement_timeout; on SQLite a progress handler) and reported as a timeout, not waited
+for. `--only` measures some segments; `--pg-set NAME=VALUE` sets a PostgreSQL setting
+for the child's session (to try jit=off, work_mem=…).
 
 Engagement events (mailings, petitions, events, visits) do not exist in the product:
 no segment can use them and none is measured.
 
 Only loopback traffic (PostgreSQL on 127.0.0.1, trust auth); nothing is asserted,
-everything is printed, and the text goes to bench/out/segments[-quick].txt.
+everything is printed, and the text goes to bench/out/segments<suffix>.txt (suffix
+"-quick" for --quick, "-custom" for --only, --pg-set or another --people).
 
 One heavy benchmark at a time: a full-size run takes bench/out/segments.lock and the
 lock files of the other benchmarks (people_import, territory, roll_matching), waiting

@@ -28,10 +28,11 @@ class Snapshot(models.Model):
 
 
 class SnapshotMember(models.Model):
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="members")
-    # No database constraint: PostgreSQL would check it for each of half a million rows
-    # a snapshot inserts at once (the rows come from people just selected). Deleting a
-    # person still deletes their rows here: Django cascades.
+    # No database constraints: PostgreSQL would check both for each of the half million
+    # rows a snapshot inserts at once (the rows come from a snapshot just created and
+    # people just selected). Deleting a person or a snapshot still deletes these rows:
+    # Django cascades.
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="members", db_constraint=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:

@@ -201,3 +201,9 @@ def test_deleting_a_person_removes_them_from_snapshots(campaign, manager, tagged
         tagged[1].pk,
         tagged[2].pk,
     }
+
+
+def test_deleting_a_static_list_deletes_its_snapshot_and_members(campaign, manager, tagged):
+    frozen = services.segment_freeze(campaign=campaign, name="Liste", document=doc(tag("Militante")), actor=manager)
+    services.segment_delete(segment=frozen, actor=manager)
+    assert not SnapshotMember.objects.exists()
