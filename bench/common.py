@@ -4,6 +4,7 @@ admin connection and the one-run-at-a-time lock."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import resource
 import statistics
@@ -121,3 +122,22 @@ def child_env(*, data_dir: Path, database_url: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+class Report:
+    """Prints and keeps the text, so that the file holds exactly what was printed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.extend(text.split("\n"))
+
+
+def code_snapshot(folder: Path) -> str:
+    """A short digest of the Python code under `folder`: children that ran different code are spotted."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]

@@ -46,7 +46,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from common import peak_rss_mb, percentiles, take_lock
+from common import Report, peak_rss_mb, percentiles, take_lock
+from common import code_snapshot as common_code_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -77,22 +78,8 @@ def u_pairs(roll_size: int) -> int:
 # --- Output --------------------------------------------------------------------------
 
 
-class Report:
-    """Prints and keeps the text, so that the file holds exactly what was printed."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __call__(self, text: str = "") -> None:
-        print(text, flush=True)
-        self.lines.extend(text.split("\n"))
-
-
 def code_snapshot() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "suffrage" / "roll").rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
+    return common_code_snapshot(ROOT / "suffrage" / "roll")
 
 
 GENERATION = "v1"  # bump when this script changes how the French inputs are made

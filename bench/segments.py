@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import fcntl
-import hashlib
 import itertools
 import json
 import math
@@ -70,7 +69,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import child_env, percentiles, pg_admin
+from common import Report, child_env, percentiles, pg_admin
+from common import code_snapshot as common_code_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -197,22 +197,8 @@ def pg_name(args: argparse.Namespace) -> str:
     return f"suffrage_bench_segments_{args.people}"
 
 
-class Report:
-    """Prints and keeps the text, so that the file holds exactly what was printed."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __call__(self, text: str = "") -> None:
-        print(text, flush=True)
-        self.lines.extend(text.split("\n"))
-
-
 def code_snapshot() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "suffrage").rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
+    return common_code_snapshot(ROOT / "suffrage")
 
 
 def take_locks(paths: list[Path], wait: bool, say: Report) -> list[Any] | None:
