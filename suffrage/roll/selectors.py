@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -20,18 +21,18 @@ LINKED = [RollLink.Status.LINKED, RollLink.Status.ACCEPTED]
 @dataclass(frozen=True)
 class AgeBand:
     key: str
-    label: str
+    label: Any  # lazy: translated when shown
     low: int
     high: int | None
 
 
 AGE_BANDS = [
-    AgeBand("18-24", str(_("18–24")), 18, 24),
-    AgeBand("25-34", str(_("25–34")), 25, 34),
-    AgeBand("35-49", str(_("35–49")), 35, 49),
-    AgeBand("50-64", str(_("50–64")), 50, 64),
-    AgeBand("65-79", str(_("65–79")), 65, 79),
-    AgeBand("80+", str(_("80 and over")), 80, None),
+    AgeBand("18-24", _("18–24"), 18, 24),
+    AgeBand("25-34", _("25–34"), 25, 34),
+    AgeBand("35-49", _("35–49"), 35, 49),
+    AgeBand("50-64", _("50–64"), 50, 64),
+    AgeBand("65-79", _("65–79"), 65, 79),
+    AgeBand("80+", _("80 and over"), 80, None),
 ]
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from suffrage.people.models import Channel, CustomField, LegalBasis, Source, SupportLevel
+from suffrage.roll.selectors import AGE_BANDS as ROLL_AGE_BANDS
 
 VERSION = 1
 MAX_CONDITIONS = 60
@@ -33,14 +34,8 @@ ROLL_STATUSES = {
     "not_found": gettext_lazy("not found on the roll"),
     "not_checked": gettext_lazy("not checked yet"),
 }
-AGE_BANDS = {
-    "18-24": (18, 24),
-    "25-34": (25, 34),
-    "35-49": (35, 49),
-    "50-64": (50, 64),
-    "65-79": (65, 79),
-    "80+": (80, 150),
-}
+# The roll's age bands (the oldest open-ended): one definition for browsing and segments.
+AGE_BANDS = {band.key: (band.low, band.high or 150) for band in ROLL_AGE_BANDS}
 FLAGS = {"member": "is_member", "volunteer": "is_volunteer", "donor": "is_donor"}
 CONSENT_STATES = ("granted", "withdrawn", "unknown")
 CUSTOM_OPS: dict[str, tuple[str, ...]] = {
