@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "suffrage.elections",
     "suffrage.roll",
     "suffrage.segments",
+    "suffrage.privacy",
+    "suffrage.messaging",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -216,6 +218,16 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Suffrage <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Mailings (messaging app; the campaign's transports are configured in the app) ----
+# Links in messages (tracking, unsubscribe) point here: the address voters can reach.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The "local sink" transport (demo, trials) writes what it "sends" into this folder.
+MAIL_SINK_DIR = env("MAIL_SINK_DIR", str(DATA_DIR / "mail-sink"))
+# Name servers for the senders' DNS check ("" = the system's), e.g. "9.9.9.9,1.1.1.1".
+DNS_NAMESERVERS = [server for server in env("DNS_NAMESERVERS").split(",") if server]
+# The composer's link check fetches only public addresses unless this is set.
+LINK_CHECK_PRIVATE = env_bool("LINK_CHECK_PRIVATE", False)
 
 # --- Languages ----------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "fr")

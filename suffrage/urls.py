@@ -2,12 +2,20 @@
 
 from django.urls import include, path
 
+from suffrage.messaging import public as mail_public
+
 urlpatterns = [
+    # Reached by recipients and providers, outside any campaign's pages.
+    path("m/<str:token>/c/<int:position>/", mail_public.click, name="mail_click"),
+    path("m/<str:token>/o.gif", mail_public.opened, name="mail_open"),
+    path("u/<str:token>/", mail_public.unsubscribe, name="mail_unsubscribe"),
+    path("hooks/email/<uuid:key>/", mail_public.provider_webhook, name="mail_webhook"),
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
     path("c/<slug:campaign_slug>/territory/", include("suffrage.territory.urls")),
     path("c/<slug:campaign_slug>/roll/", include("suffrage.roll.urls")),
     path("c/<slug:campaign_slug>/segments/", include("suffrage.segments.urls")),
+    path("c/<slug:campaign_slug>/mail/", include("suffrage.messaging.urls")),
     path("", include("suffrage.core.urls")),
 ]

@@ -314,3 +314,45 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     name = factory.Sequence(lambda n: f"Segment {n}")
     document = factory.LazyFunction(lambda: {"version": 1, "filter": {"all": []}})
+
+
+class SenderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.Sender"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = "Équipe de campagne"
+    email = factory.Sequence(lambda n: f"equipe{n}@campagne.example")
+
+
+class TransportConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.TransportConfig"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Transport {n}")
+    kind = "sink"
+
+
+class EmailTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.EmailTemplate"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Modèle {n}")
+    subject = "Bonjour"
+    body = "Bonjour {{ first_name }}"
+
+
+class MailingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.Mailing"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Lettre {n}")
+    sender = factory.SubFactory(SenderFactory, campaign=factory.SelfAttribute("..campaign"))
+    transport = factory.SubFactory(TransportConfigFactory, campaign=factory.SelfAttribute("..campaign"))
+    segment = factory.SubFactory(SegmentFactory, campaign=factory.SelfAttribute("..campaign"))
+    subject = "Bonjour"
+    body = "Bonjour {{ first_name }}"
+    footer = "{{ sender_identity }} {{ data_source }} {{ rights_url }} {{ unsubscribe_url }}"

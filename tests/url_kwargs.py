@@ -27,4 +27,9 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "link_id": lambda campaign: factories.RollLinkFactory(model__version__campaign=campaign).pk,
     "kind": lambda campaign: "new",
     "segment_id": lambda campaign: factories.SegmentFactory(campaign=campaign).pk,
+    "mailing_id": lambda campaign: factories.MailingFactory(campaign=campaign).pk,
+    "action": lambda campaign: "cancel",
+    "template_id": lambda campaign: factories.EmailTemplateFactory(campaign=campaign).pk,
+    "sender_id": lambda campaign: factories.SenderFactory(campaign=campaign).pk,
+    "transport_id": lambda campaign: factories.TransportConfigFactory(campaign=campaign).pk,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -101,6 +102,14 @@ class CalendarElection(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     first_round_on = models.DateField(_("first round"))
     second_round_on = models.DateField(_("second round"), null=True, blank=True)
+    # Electoral silence (Code électoral L49): no propaganda from midnight on the day
+    # before a round until the polls close. Sends are refused in that window.
+    send_lock = models.BooleanField(
+        _("refuse sends during the electoral silence"),
+        default=True,
+        help_text=_("From midnight on the day before each round until the polls close."),
+    )
+    polls_close_hour = models.PositiveSmallIntegerField(_("polls close at (hour)"), default=20)
 
     class Meta:
         ordering = ["first_round_on"]
@@ -119,6 +128,18 @@ class CalendarElection(models.Model):
     @property
     def last_round_on(self) -> Any:
         return self.second_round_on or self.first_round_on
+
+    def silence_windows(self) -> list[tuple[Any, Any]]:
+        """(start, end) aware datetimes of each round's silence, in the campaign's time zone."""
+        zone = zoneinfo.ZoneInfo(self.campaign.time_zone)
+        rounds = [day for day in (self.first_round_on, self.second_round_on) if day]
+        return [
+            (
+                datetime.datetime.combine(day - datetime.timedelta(days=1), datetime.time(0), zone),
+                datetime.datetime.combine(day, datetime.time(self.polls_close_hour), zone),
+            )
+            for day in rounds
+        ]
 
 
 class Membership(models.Model):

@@ -58,10 +58,19 @@ def lawful_contact(channel: str) -> models.Q:
     )
 
 
+def usable_emails() -> models.QuerySet[PersonEmail]:
+    """Email addresses a message can go to: not bounced, not complained, not suppressed."""
+    suppressed = apps.get_model("privacy.Suppression").objects.filter(
+        campaign_id=models.OuterRef("campaign_id"), channel=Channel.EMAIL, value=models.OuterRef("address")
+    )
+    return PersonEmail.objects.filter(status=PersonEmail.Status.OK).exclude(models.Exists(suppressed))
+
+
 def contact_point(channel: str) -> models.Q:
     """People with somewhere to reach them on this channel (an EXISTS, no join)."""
+    if channel == Channel.EMAIL:
+        return models.Q(models.Exists(usable_emails().filter(person_id=models.OuterRef("pk"))))
     related = {
-        Channel.EMAIL: ("people.PersonEmail", {}),
         Channel.SMS: ("people.PersonPhone", {"sms_capable": True}),
         Channel.PHONE: ("people.PersonPhone", {}),
         Channel.POST: ("people.PostalAddress", {}),
@@ -186,10 +195,17 @@ class Person(models.Model):
 
 
 class PersonEmail(models.Model):
+    class Status(models.TextChoices):
+        OK = "ok", _("Valid")
+        BOUNCED = "bounced", _("Bounced (permanent failure)")
+        COMPLAINED = "complained", _("Reported as spam")
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     address = models.EmailField(_("email address"))
     is_primary = models.BooleanField(default=False)
+    # Set by bounces and complaints (messaging): such an address is no longer used.
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OK)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -88,8 +88,15 @@ def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime.datetime
-    kind: str  # "audit", "consent", "note"
+    kind: str  # "audit", "consent", "note", "message"
     item: Any
+
+
+def person_messages(person_id: int) -> QuerySet[Any]:
+    """The mailings this person was sent (messaging's deliveries), for the timeline."""
+    from suffrage.messaging.models import Delivery
+
+    return Delivery.objects.filter(person_id=person_id, sent_at__isnull=False).select_related("mailing")
 
 
 def person_timeline(person: Person) -> list[TimelineEntry]:
@@ -103,10 +110,12 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
     )
     consents = ConsentEvent.objects.filter(person=person).select_related("recorded_by")
     notes = Note.objects.filter(person=person).select_related("author")
+    messages = person_messages(person.pk)
     entries = chain(
         (TimelineEntry(entry.at, "audit", entry) for entry in audits),
         (TimelineEntry(event.at, "consent", event) for event in consents),
         (TimelineEntry(note.created_at, "note", note) for note in notes),
+        (TimelineEntry(message.sent_at, "message", message) for message in messages if message.sent_at),
     )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from suffrage.core.models import Campaign
+from suffrage.messaging.models import Delivery, Mailing
 from suffrage.people.models import CustomField, Person, PostalAddress, reachable
 from suffrage.roll.models import MatchModel, RollLink
 from suffrage.segments.language import AGE_BANDS, FLAGS, Context, FilterError, validate
@@ -33,6 +34,7 @@ def context_for(campaign: Campaign, *, can_sensitive: bool = False, purpose: str
         purpose=purpose,
         custom_fields=dict(CustomField.objects.filter(campaign=campaign).values_list("key", "kind")),
         segments=set(Segment.objects.filter(campaign=campaign).values_list("pk", flat=True)),
+        mailings=set(Mailing.objects.filter(campaign=campaign).values_list("pk", flat=True)),
     )
 
 
@@ -245,6 +247,17 @@ def _flag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -
     return Q(**{FLAGS[condition["value"]]: True})
 
 
+MAILING_ENGAGEMENT = {
+    "received": Q(status=Delivery.Status.SENT),
+    "opened": Q(opened_at__isnull=False),
+    "clicked": Q(clicked_at__isnull=False),
+}
+
+
+def _mailing(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(Delivery, MAILING_ENGAGEMENT[condition["op"]], mailing_id=condition["value"])
+
+
 def _segment(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
     segment = Segment.objects.get(pk=condition["value"], campaign_id=context.campaign_id)
     if segment.pk in stack:
@@ -280,6 +293,7 @@ CONDITIONS = {
     "flag": _flag,
     "support_level": _in("support_level"),
     "segment": _segment,
+    "mailing": _mailing,
 }
 
 

@@ -36,6 +36,8 @@ ROLL_STATUSES = {
 }
 # The roll's age bands (the oldest open-ended): one definition for browsing and segments.
 AGE_BANDS = {band.key: (band.low, band.high or 150) for band in ROLL_AGE_BANDS}
+# Engagement with one of the campaign's mailings: was sent it, opened it, clicked in it.
+MAILING_OPS = ("received", "opened", "clicked")
 FLAGS = {"member": "is_member", "volunteer": "is_volunteer", "donor": "is_donor"}
 CONSENT_STATES = ("granted", "withdrawn", "unknown")
 CUSTOM_OPS: dict[str, tuple[str, ...]] = {
@@ -88,6 +90,7 @@ FIELDS: dict[str, FieldSpec] = {
         gettext_lazy("Support level (sensitive)"), ("in",), "choices", tuple(SupportLevel.values)
     ),
     "segment": FieldSpec(gettext_lazy("In the segment"), ("in",), "segment"),
+    "mailing": FieldSpec(gettext_lazy("Email"), MAILING_OPS, "mailing"),
 }
 
 
@@ -106,6 +109,7 @@ class Context:
     today: datetime.date = field(default_factory=datetime.date.today)
     custom_fields: dict[str, str] = field(default_factory=dict)  # key -> kind
     segments: set[int] = field(default_factory=set)  # the campaign's segment ids
+    mailings: set[int] = field(default_factory=set)  # the campaign's mailing ids
 
 
 def validate(document: Any, context: Context) -> dict[str, Any]:
@@ -325,6 +329,13 @@ def _segment(condition: dict[str, Any], spec: FieldSpec, context: Context) -> st
     return ""
 
 
+def _mailing(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
+    value = condition.get("value")
+    if isinstance(value, bool) or not isinstance(value, int) or value not in context.mailings:
+        return _("no such mailing in this campaign.")
+    return ""
+
+
 VALUE_CHECKS = {
     "strings": _strings,
     "choices": _choices,
@@ -335,6 +346,7 @@ VALUE_CHECKS = {
     "circle": _circle,
     "custom": _custom,
     "segment": _segment,
+    "mailing": _mailing,
 }
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.messaging.models import Mailing
 from suffrage.people.models import Channel, CustomField, LegalBasis, Source, SupportLevel, Tag
 from suffrage.segments import selectors, services
 from suffrage.segments.compiler import context_for, segment_people
@@ -90,6 +91,7 @@ def _vocabulary(request: CampaignRequest, segment: Segment | None) -> dict[str, 
             CustomField.objects.filter(campaign=request.campaign).values("key", "label", "kind", "choices")
         ),
         "segments": [(pk, name) for pk, name in segments.values_list("pk", "name") if not segment or pk != segment.pk],
+        "mailings": list(Mailing.objects.filter(campaign=request.campaign).values_list("pk", "name")[:200]),
     }
 
 

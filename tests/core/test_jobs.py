@@ -4,7 +4,6 @@
 import uuid
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
@@ -13,7 +12,7 @@ from suffrage.core.jobs import job_run
 from suffrage.core.models import Job
 from suffrage.core.tasks import audit_export_task
 from tests.factories import AuditLogFactory, JobFactory
-from tests.manage import run_manage
+from tests.manage import database_url, run_manage
 
 
 @pytest.mark.django_db
@@ -79,14 +78,6 @@ def test_a_volunteer_cannot_see_an_owners_export_job(campaign, owner, volunteer,
     assert job.label not in client.get(reverse("core:jobs", args=[campaign.slug])).content.decode()
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = settings["USER"] or "postgres"
-    return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_database_worker_process_runs_a_queued_job(campaign, owner):
     AuditLogFactory(campaign=campaign, action="something.done")
@@ -98,7 +89,7 @@ def test_the_database_worker_process_runs_a_queued_job(campaign, owner):
         "--batch",
         "--no-startup-delay",
         "--no-reload",
-        env={"DATABASE_URL": _database_url(), "TASKS_BACKEND": "database", "SECRET_KEY": "worker-test"},
+        env={"DATABASE_URL": database_url(), "TASKS_BACKEND": "database", "SECRET_KEY": "worker-test"},
     )
     assert result.returncode == 0, result.stderr
     job.refresh_from_db()

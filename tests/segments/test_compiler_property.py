@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from suffrage.messaging.models import Delivery, Mailing, Sender, TransportConfig
 from suffrage.people.models import CustomField, PersonEmail, PersonPhone, PostalAddress, Tag
+from suffrage.privacy.models import Suppression
 from suffrage.roll.models import RollLink
 from suffrage.segments.compiler import context_for, segment_people
 from suffrage.segments.language import AGE_BANDS
@@ -26,6 +28,7 @@ BASES = ["consent", "member", "legitimate_interest"]
 QUARTIERS = ["centre", "bellevue", "recouvrance"]
 THEMES = ["transports", "logement", "ecole"]
 TODAY = datetime.date.today()
+TODAY_AT = datetime.datetime.now(datetime.UTC)
 
 
 def build_population(campaign, size=70, seed=3):
@@ -46,6 +49,7 @@ def build_population(campaign, size=70, seed=3):
     CustomField.objects.create(campaign=campaign, key="quartier", label="Quartier", kind="text")
     CustomField.objects.create(campaign=campaign, key="dons", label="Dons", kind="number")
     CustomField.objects.create(campaign=campaign, key="themes", label="Thèmes", kind="multiple", choices=THEMES)
+    mailing = mailing_for(campaign)
     version = factories.RollVersionFactory(campaign=campaign)
     model = factories.MatchModelFactory(version=version, index_path="matched")
     for index in range(size):
@@ -75,7 +79,22 @@ def build_population(campaign, size=70, seed=3):
         )
         person.tags.set([tags[name] for name in TAGS if rng.random() < 0.35])
         if rng.random() < 0.6:
-            PersonEmail.objects.create(person=person, campaign=campaign, address=f"p{index}@example.org")
+            # Some addresses bounced, some are on the suppression list: not reachable.
+            status = rng.choice(["ok", "ok", "ok", "bounced", "complained"])
+            address = f"p{index}@example.org"
+            PersonEmail.objects.create(person=person, campaign=campaign, address=address, status=status)
+            if rng.random() < 0.1:
+                Suppression.objects.create(campaign=campaign, channel="email", value=address, reason="manual")
+        if rng.random() < 0.5:
+            sent = rng.random() < 0.8
+            Delivery.objects.create(
+                mailing=mailing,
+                person=person,
+                address=f"p{index}@example.org",
+                status="sent" if sent else rng.choice(["failed", "queued"]),
+                opened_at=TODAY_AT if sent and rng.random() < 0.5 else None,
+                clicked_at=TODAY_AT if sent and rng.random() < 0.3 else None,
+            )
         if rng.random() < 0.5:
             PersonPhone.objects.create(
                 person=person, campaign=campaign, number=f"+3361234{index:04d}", sms_capable=rng.random() < 0.7
@@ -100,6 +119,14 @@ def build_population(campaign, size=70, seed=3):
             factories.RollLinkFactory(model=model, campaign=campaign, entry=entry, person=person, status=status)
 
 
+def mailing_for(campaign):
+    sender = Sender.objects.create(campaign=campaign, name="S", email="s@example.org")
+    transport = TransportConfig.objects.create(campaign=campaign, name="T", kind="sink")
+    return Mailing.objects.create(
+        campaign=campaign, name="M", sender=sender, transport=transport, subject="s", body="b", footer="f"
+    )
+
+
 def facts_of(campaign):
     """Each person as plain Python data, read with simple queries."""
     people = {}
@@ -109,7 +136,11 @@ def facts_of(campaign):
         people[person.pk] = {
             "person": person,
             "tags": set(person.tags.values_list("name", flat=True)),
-            "emails": PersonEmail.objects.filter(person=person).count(),
+            "emails": sum(
+                email.status == "ok" and not Suppression.objects.filter(campaign=campaign, value=email.address).exists()
+                for email in PersonEmail.objects.filter(person=person)
+            ),
+            "deliveries": list(Delivery.objects.filter(person=person)),
             "phones": list(PersonPhone.objects.filter(person=person).values_list("sms_capable", flat=True)),
             "addresses": address_rows,
             "links": links,
@@ -228,6 +259,12 @@ def holds(condition, facts):
         return getattr(person, f"is_{value}")
     if field == "support_level":
         return person.support_level in value
+    if field == "mailing":
+        wanted = {"received": "status", "opened": "opened_at", "clicked": "clicked_at"}[condition["op"]]
+        return any(
+            d.mailing_id == value and (d.status == "sent" if wanted == "status" else getattr(d, wanted) is not None)
+            for d in facts["deliveries"]
+        )
     raise AssertionError(field)
 
 
@@ -307,6 +344,10 @@ CONDITION = st.one_of(
     st.builds(lambda v: {"field": "custom", "key": "themes", "op": "contains", "value": v}, st.sampled_from(THEMES)),
     st.builds(lambda v: {"field": "flag", "op": "is", "value": v}, st.sampled_from(["member", "volunteer", "donor"])),
     st.builds(lambda v: {"field": "support_level", "op": "in", "value": v}, some([1, 2, 3, 4, 5])),
+    st.builds(
+        lambda op: {"field": "mailing", "op": op, "value": "MAILING"},
+        st.sampled_from(["received", "opened", "clicked"]),
+    ),
 )
 NODE = st.recursive(
     CONDITION,
@@ -319,6 +360,17 @@ NODE = st.recursive(
 )
 
 
+def with_mailing(node, mailing_id):
+    """The strategies cannot know the mailing's id: put it in place of "MAILING"."""
+    if isinstance(node, dict):
+        return {
+            key: mailing_id if value == "MAILING" else with_mailing(value, mailing_id) for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [with_mailing(child, mailing_id) for child in node]
+    return node
+
+
 @pytest.fixture
 def population(campaign):
     build_population(campaign)
@@ -328,6 +380,7 @@ def population(campaign):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(node=NODE)
 def test_the_query_and_the_python_reading_agree(campaign, population, node):
+    node = with_mailing(node, Mailing.objects.get(campaign=campaign).pk)
     document = {"version": 1, "filter": node}
     context = context_for(campaign, can_sensitive=True)
     selected = set(segment_people(campaign, document, context).values_list("pk", flat=True))

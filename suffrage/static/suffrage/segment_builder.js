@@ -237,6 +237,8 @@
           finite(value.lon) && finite(value.lat) && finite(value.metres);
       case "segment":
         return (vocabulary.segments || []).some(function (entry) { return entry[0] === value; });
+      case "mailing":
+        return (vocabulary.mailings || []).some(function (entry) { return entry[0] === value; });
     }
     return false;
   }
@@ -601,11 +603,13 @@
     rangeControl(row, box, "date", ["from", "to"], ["from", "to"]);
   }
 
-  function segmentControl(row, box) {
-    box.appendChild(select(t("segment"), vocabulary.segments || [], row.value, function (value) {
-      row.value = value === "" ? undefined : Number(value);
-      changed();
-    }, t("choose")));
+  function idControl(key, list) {
+    return function (row, box) {
+      box.appendChild(select(t(key), vocabulary[list] || [], row.value, function (value) {
+        row.value = value === "" ? undefined : Number(value);
+        changed();
+      }, t("choose")));
+    };
   }
 
   function customControl(row, box) {
@@ -672,7 +676,8 @@
     polygon: polygonControl,
     circle: circleControl,
     custom: customControl,
-    segment: segmentControl
+    segment: idControl("segment", "segments"),
+    mailing: idControl("mailing", "mailings")
   };
 
   // --- rendering ------------------------------------------------------------------
@@ -688,6 +693,7 @@
       if (name === current) return true;
       if (name === "custom") return (vocabulary.custom_fields || []).length > 0;
       if (name === "segment") return (vocabulary.segments || []).length > 0;
+      if (name === "mailing") return (vocabulary.mailings || []).length > 0;
       return true;
     }).map(function (name) { return [name, vocabulary.fields[name].label]; });
   }

@@ -21,9 +21,14 @@ class Command(BaseCommand):
         if os.environ.get("RUN_MAIN") == "true":
             call_command("runserver", options["addrport"])
             return
-        worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", "*"])
+        background = [
+            subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", "*"]),
+            # Scheduled mailings, A/B decisions, and sends a killed worker left unfinished.
+            subprocess.Popen([sys.executable, "manage.py", "mailings_tick", "--every", "30"]),
+        ]
         try:
             call_command("runserver", options["addrport"])
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            for process in background:
+                process.terminate()
+                process.wait(timeout=30)

@@ -1,0 +1,24 @@
+"""A small fixed-window rate limit for public endpoints (unsubscribe, tracking,
+webhooks), kept in the cache: shared between processes when CACHE=redis."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def too_many(request: HttpRequest, scope: str, *, limit: int, window: int = 60) -> bool:
+    """True once this client made more than `limit` requests to `scope` in the current window."""
+    key = f"ratelimit:{scope}:{client_ip(request)}:{int(time.time() // window)}"
+    if cache.add(key, 1, timeout=window + 1):
+        return False
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        return False
