@@ -20,14 +20,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.headerregistry import Address
+from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from suffrage.core.secrets import decrypt, decrypt_json
 from suffrage.messaging import feedback
@@ -49,7 +50,7 @@ from suffrage.people.models import INDIRECT_SOURCES, Person, PostalAddress, Sour
 logger = logging.getLogger(__name__)
 
 CLAIM_SIZE = 100
-FLUSH_EVERY = 10
+FLUSH_EVERY = 25
 MAX_ATTEMPTS = 5
 RETRY_BASE = datetime.timedelta(minutes=1)
 # A claim older than this is abandoned whoever holds it (a worker on another machine
@@ -197,12 +198,19 @@ def prepare(mailing: Mailing) -> Prepared:
 
 def data_source(person: Any) -> str:
     """Why this person receives the message: where the campaign got their address."""
-    label = Source(person.source).label if person.source in Source.values else person.source
-    detail = f" ({person.source_detail})" if person.source_detail else ""
+    collected_on = timezone.localtime(person.collected_at).date()
+    return _data_source(person.source, person.source_detail, collected_on, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _data_source(source: str, detail: str, collected_on: datetime.date, language: str | None) -> str:
+    # Cached: thousands of recipients share a source and a day (the language is part
+    # of the key because the text is translated).
+    label = Source(source).label if source in Source.values else source
     return _("Your details come from: %(source)s%(detail)s, %(date)s.") % {
         "source": label,
-        "detail": detail,
-        "date": date_format(person.collected_at, "SHORT_DATE_FORMAT"),
+        "detail": f" ({detail})" if detail else "",
+        "date": date_format(collected_on, "SHORT_DATE_FORMAT"),
     }
 
 
