@@ -219,6 +219,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Suffrage <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Privacy -------------------------------------------------------------------
+# Key of the suppression list's hashes. Set it once and keep it: a new key makes the
+# list forget every address (default: derived from SECRET_KEY).
+SUPPRESSION_KEY = env("SUPPRESSION_KEY")
+
 # --- Mailings (messaging app; the campaign's transports are configured in the app) ----
 # Links in messages (tracking, unsubscribe) point here: the address voters can reach.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -38,6 +38,7 @@ from suffrage.people.models import (
     Tag,
 )
 from suffrage.people.services import compute_search_keys, custom_value_clean, new_addresses_locate
+from suffrage.privacy.services import suppressed_among
 
 NAME_FIELDS = ("first_names", "birth_name", "usage_name")
 ADDRESS_FIELDS = (
@@ -448,8 +449,20 @@ class _ChildWriter:
         self.gained.add(values["person_id"])
 
     def save(self) -> None:
+        self._mark_suppressed()
         for model, rows in self.rows.items():
             insert_rows(model, rows)
+
+    def _mark_suppressed(self) -> None:
+        """An address or number on the suppression list comes in marked, never usable."""
+        emails, phones = self.rows[PersonEmail], self.rows[PersonPhone]
+        blocked_emails = suppressed_among(self.campaign_id, "email", [row["address"] for row in emails])
+        blocked_phones = suppressed_among(self.campaign_id, "phone", [row["number"] for row in phones])
+        for row in emails:
+            if row["address"] in blocked_emails:
+                row["status"] = PersonEmail.Status.SUPPRESSED
+        for row in phones:
+            row["suppressed"] = row["number"] in blocked_phones
 
 
 def _consent_applies(current: bool | None, granted: bool) -> bool:

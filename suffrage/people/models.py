@@ -59,11 +59,9 @@ def lawful_contact(channel: str) -> models.Q:
 
 
 def usable_emails() -> models.QuerySet[PersonEmail]:
-    """Email addresses a message can go to: not bounced, not complained, not suppressed."""
-    suppressed = apps.get_model("privacy.Suppression").objects.filter(
-        campaign_id=models.OuterRef("campaign_id"), channel=Channel.EMAIL, value=models.OuterRef("address")
-    )
-    return PersonEmail.objects.filter(status=PersonEmail.Status.OK).exclude(models.Exists(suppressed))
+    """Email addresses a message can go to: not bounced, not complained, not suppressed
+    (a suppressed address is marked when it arrives, privacy.services.suppressed_among)."""
+    return PersonEmail.objects.filter(status=PersonEmail.Status.OK)
 
 
 def contact_point(channel: str) -> models.Q:
@@ -71,8 +69,8 @@ def contact_point(channel: str) -> models.Q:
     if channel == Channel.EMAIL:
         return models.Q(models.Exists(usable_emails().filter(person_id=models.OuterRef("pk"))))
     related = {
-        Channel.SMS: ("people.PersonPhone", {"sms_capable": True}),
-        Channel.PHONE: ("people.PersonPhone", {}),
+        Channel.SMS: ("people.PersonPhone", {"sms_capable": True, "suppressed": False}),
+        Channel.PHONE: ("people.PersonPhone", {"suppressed": False}),
         Channel.POST: ("people.PostalAddress", {}),
     }
     label, filters = related[Channel(channel)]
@@ -199,6 +197,7 @@ class PersonEmail(models.Model):
         OK = "ok", _("Valid")
         BOUNCED = "bounced", _("Bounced (permanent failure)")
         COMPLAINED = "complained", _("Reported as spam")
+        SUPPRESSED = "suppressed", _("On the suppression list")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="emails")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
@@ -229,6 +228,8 @@ class PersonPhone(models.Model):
     number = models.CharField(_("phone number (E.164)"), max_length=20)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
     sms_capable = models.BooleanField(_("can receive SMS"), default=False)
+    # On the suppression list (an erasure or objection elsewhere): never called or texted.
+    suppressed = models.BooleanField(default=False)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -30,6 +30,7 @@ from suffrage.people.models import (
     Source,
     Tag,
 )
+from suffrage.privacy.services import is_suppressed
 
 # Chosen field by field when two records are merged.
 MERGE_FIELDS = ("civility", "first_names", "birth_name", "usage_name", "birth_date", "external_id", "support_level")
@@ -97,7 +98,14 @@ def person_create(
     person.full_clean(exclude=["search_text", "name_key"])
     person.save()
     if email:
-        PersonEmail.objects.create(person=person, campaign=campaign, address=email, is_primary=True, source=source)
+        PersonEmail.objects.create(
+            person=person,
+            campaign=campaign,
+            address=email,
+            is_primary=True,
+            source=source,
+            status=_email_status(campaign, email),
+        )
     if phone is not None:
         PersonPhone.objects.create(
             person=person,
@@ -106,6 +114,7 @@ def person_create(
             kind=phone.kind,
             sms_capable=phone.sms_capable,
             source=source,
+            suppressed=is_suppressed(campaign, "phone", phone.e164),
         )
     if address and any(address.values()):
         PostalAddress.objects.create(person=person, source=source, **address)
@@ -159,20 +168,35 @@ def person_set_support_level(*, person: Person, level: int | None, actor: User) 
     audit_record(action="person.support_level", campaign=person.campaign, obj=person, actor=actor)
 
 
+def _email_status(campaign: Campaign, address: str) -> str:
+    """A new address on the suppression list arrives unusable (erased or objected before)."""
+    return PersonEmail.Status.SUPPRESSED if is_suppressed(campaign, "email", address) else PersonEmail.Status.OK
+
+
 @transaction.atomic
 def person_add_channel(*, person: Person, kind: str, value: Any, actor: User | None) -> None:
     """Add an email (str), a phone (normalise.Phone) or a postal address (dict)."""
+    campaign = person.campaign
     if kind == "email":
         PersonEmail.objects.get_or_create(
             person=person,
             address=value,
-            defaults={"campaign": person.campaign, "is_primary": not person.emails.exists()},
+            defaults={
+                "campaign": campaign,
+                "is_primary": not person.emails.exists(),
+                "status": _email_status(campaign, value),
+            },
         )
     elif kind == "phone":
         PersonPhone.objects.get_or_create(
             person=person,
             number=value.e164,
-            defaults={"campaign": person.campaign, "kind": value.kind, "sms_capable": value.sms_capable},
+            defaults={
+                "campaign": campaign,
+                "kind": value.kind,
+                "sms_capable": value.sms_capable,
+                "suppressed": is_suppressed(campaign, "phone", value.e164),
+            },
         )
     else:
         PostalAddress.objects.create(person=person, **value)

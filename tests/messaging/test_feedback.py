@@ -16,7 +16,7 @@ from suffrage.messaging.models import Delivery, Mailing, MailSettings, TrackingE
 from suffrage.messaging.tracking import delivery_token
 from suffrage.messaging.transports.base import Feedback
 from suffrage.people.models import ConsentEvent, PersonEmail
-from suffrage.privacy.models import Suppression
+from suffrage.privacy.models import Suppression, suppression_digest
 from tests.messaging.conftest import reachable_person
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_a_dsn_in_the_bounce_mailbox_suppresses_the_address(sent, tmp_path):
     call_command("bounces_receive", maildir=str(maildir), stdout=out)
     assert out.getvalue().startswith("1 ")
     assert PersonEmail.objects.get(address="anne@example.org").status == PersonEmail.Status.BOUNCED
-    assert Suppression.objects.filter(value="anne@example.org", reason="bounce").exists()
+    assert Suppression.objects.filter(digest=suppression_digest("anne@example.org"), reason="bounce").exists()
     assert Delivery.objects.get(pk=anne.pk).bounced_at is not None
     assert not list((maildir / "new").iterdir())
 
@@ -143,7 +143,7 @@ def test_provider_events_reach_the_delivery_through_anymail_signal(sent):
     event = AnymailTrackingEvent(event_type="complained", message_id="prov-123", recipient="yann@example.org")
     tracking.send(sender=object, event=event, esp_name="Brevo")
     assert PersonEmail.objects.get(address="yann@example.org").status == PersonEmail.Status.COMPLAINED
-    assert Suppression.objects.filter(value="yann@example.org", reason="complaint").exists()
+    assert Suppression.objects.filter(digest=suppression_digest("yann@example.org"), reason="complaint").exists()
 
 
 def test_complaints_raise_an_alarm_then_pause_the_mailing(sent, monkeypatch):

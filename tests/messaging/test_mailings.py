@@ -22,7 +22,8 @@ from suffrage.messaging.models import Delivery, Mailing, MailSettings
 from suffrage.messaging.tracking import delivery_id_from
 from suffrage.people.models import Channel, LegalBasis, Person, PersonEmail, Source
 from suffrage.people.services import consent_record
-from suffrage.privacy.models import Suppression
+from suffrage.privacy.models import Suppression, suppression_digest
+from suffrage.privacy.services import suppression_add
 from tests.factories import CalendarElectionFactory, PersonEmailFactory, PersonFactory
 from tests.messaging.conftest import reachable_person
 
@@ -59,7 +60,7 @@ def test_the_audience_counts_who_receives_and_why_the_others_do_not(campaign, ma
     bounced = reachable_person(campaign, "bounce@example.org")
     PersonEmail.objects.filter(person=bounced).update(status=PersonEmail.Status.BOUNCED)
     suppressed = reachable_person(campaign, "suppr@example.org")
-    Suppression.objects.create(campaign=campaign, channel="email", value="suppr@example.org", reason="manual")
+    suppression_add(campaign=campaign, channel="email", value="suppr@example.org", reason="manual")
 
     mailing = sending["mailing"]()
     audience = services.mailing_audience(mailing)
@@ -163,7 +164,9 @@ def test_a_permanent_failure_suppresses_the_address(
     failed = Delivery.objects.get(mailing=mailing, person=person)
     assert failed.status == Delivery.Status.FAILED and "550" in failed.error
     assert PersonEmail.objects.get(person=person).status == PersonEmail.Status.BOUNCED
-    assert Suppression.objects.filter(campaign=campaign, value="inconnu@example.org", reason="bounce").exists()
+    assert Suppression.objects.filter(
+        campaign=campaign, digest=suppression_digest("inconnu@example.org"), reason="bounce"
+    ).exists()
     assert services.mailing_audience(sending["mailing"](name="Suite"))["will_receive"] == 1
 
 
