@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from suffrage.messaging import public as mail_public
+from suffrage.privacy import views as privacy_views
 
 urlpatterns = [
     # Reached by recipients and providers, outside any campaign's pages.
@@ -10,6 +11,13 @@ urlpatterns = [
     path("m/<str:token>/o.gif", mail_public.opened, name="mail_open"),
     path("u/<str:token>/", mail_public.unsubscribe, name="mail_unsubscribe"),
     path("hooks/email/<uuid:key>/", mail_public.provider_webhook, name="mail_webhook"),
+    path("p/<slug:campaign_slug>/privacy/", privacy_views.public_request, name="privacy_public"),
+    path("p/<slug:campaign_slug>/privacy/<str:secret>/", privacy_views.public_verify, name="privacy_public_verify"),
+    path(
+        "p/<slug:campaign_slug>/privacy/<str:secret>/<int:person_id>/data.<str:fmt>",
+        privacy_views.public_data,
+        name="privacy_public_data",
+    ),
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
@@ -17,5 +25,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/roll/", include("suffrage.roll.urls")),
     path("c/<slug:campaign_slug>/segments/", include("suffrage.segments.urls")),
     path("c/<slug:campaign_slug>/mail/", include("suffrage.messaging.urls")),
+    path("c/<slug:campaign_slug>/privacy/", include("suffrage.privacy.urls")),
     path("", include("suffrage.core.urls")),
 ]

@@ -356,3 +356,120 @@ class MailingFactory(factory.django.DjangoModelFactory):
     subject = "Bonjour"
     body = "Bonjour {{ first_name }}"
     footer = "{{ sender_identity }} {{ data_source }} {{ rights_url }} {{ unsubscribe_url }}"
+
+
+# --- the rest of a person's data (privacy: erasure and access tests) ------------------
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.Tag"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Tag {n}")
+
+
+class PostalAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.PostalAddress"
+
+    person = factory.SubFactory(PersonFactory)
+    number = "12"
+    street = "Rue de Siam"
+    postcode = "29200"
+    town = "Brest"
+
+
+class SocialProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.SocialProfile"
+
+    person = factory.SubFactory(PersonFactory)
+    network = "mastodon"
+    handle = factory.Sequence(lambda n: f"@elector{n}@mastodon.example")
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.Note"
+
+    person = factory.SubFactory(PersonFactory)
+    text = "Rencontrée au marché, intéressée par les transports."
+
+
+class ConsentEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.ConsentEvent"
+
+    person = factory.SubFactory(PersonFactory)
+    campaign = factory.SelfAttribute("person.campaign")
+    channel = "email"
+    granted = True
+    source = "web_form"
+    form = "Formulaire « Restons en contact »"
+    wording = "J'accepte de recevoir les lettres de la campagne."
+    ip = "192.0.2.10"
+
+
+class DuplicateDismissalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.DuplicateDismissal"
+
+    first = factory.SubFactory(PersonFactory)
+    second = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.first.campaign))
+    campaign = factory.SelfAttribute("first.campaign")
+
+
+class ImportRowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "imports.ImportRow"
+
+    batch = factory.SubFactory(ImportBatchFactory)
+    row_number = factory.Sequence(lambda n: n + 1)
+    verdict = "created"
+
+
+class SnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "segments.Snapshot"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    purpose = "static_list"
+    document = factory.LazyFunction(lambda: {"version": 1, "filter": {"all": []}})
+
+
+class SnapshotMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "segments.SnapshotMember"
+
+    snapshot = factory.SubFactory(SnapshotFactory)
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.snapshot.campaign))
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.Delivery"
+
+    mailing = factory.SubFactory(MailingFactory)
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.mailing.campaign))
+    address = factory.Sequence(lambda n: f"recipient{n}@example.org")
+    status = "sent"
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class TrackingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "messaging.TrackingEvent"
+
+    delivery = factory.SubFactory(DeliveryFactory)
+    kind = "opened"
+
+
+class RightsRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "privacy.RightsRequest"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = "access"
+    requester_name = "Anne Le Gall"
+    contact_email = factory.Sequence(lambda n: f"requester{n}@example.org")

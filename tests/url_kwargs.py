@@ -10,6 +10,9 @@ from collections.abc import Callable
 from suffrage.core.models import Campaign
 from tests import factories
 
+# Arguments that name no campaign object (a format, an action): nothing to isolate.
+NOT_OBJECTS = frozenset({"kind", "action", "fmt"})
+
 OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "membership_id": lambda campaign: factories.MembershipFactory(campaign=campaign).pk,
     "invitation_id": lambda campaign: factories.InvitationFactory(campaign=campaign).pk,
@@ -32,4 +35,6 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "template_id": lambda campaign: factories.EmailTemplateFactory(campaign=campaign).pk,
     "sender_id": lambda campaign: factories.SenderFactory(campaign=campaign).pk,
     "transport_id": lambda campaign: factories.TransportConfigFactory(campaign=campaign).pk,
+    "request_id": lambda campaign: factories.RightsRequestFactory(campaign=campaign).pk,
+    "fmt": lambda campaign: "html",
 }

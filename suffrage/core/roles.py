@@ -14,11 +14,14 @@ class Role(models.TextChoices):
     ORGANISER = "organiser", _("Organiser")
     VOLUNTEER = "volunteer", _("Volunteer")
     ANALYST = "analyst", _("Analyst")
+    # The data-protection officer: rights requests, retention, the register; sees the
+    # people concerned, nothing in bulk beyond that.
+    DPO = "dpo", _("Data-protection officer")
 
 
 ALL_ROLES = frozenset(Role)
 # Roles that can reach personal data in bulk: the campaign's MFA rule binds them.
-MFA_BOUND_ROLES = frozenset({Role.OWNER, Role.MANAGER})
+MFA_BOUND_ROLES = frozenset({Role.OWNER, Role.MANAGER, Role.DPO})
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,13 @@ class CustomFieldsMixin:
     """Adds one form field per campaign custom field, validated by custom_value_clean."""
 
     custom_fields: list[CustomField]
+    hidden_keys: set[str]
 
-    def add_custom_fields(self, campaign: Campaign, initial: dict[str, Any]) -> None:
-        self.custom_fields = list(CustomField.objects.filter(campaign=campaign))
+    def add_custom_fields(self, campaign: Campaign, initial: dict[str, Any], can_sensitive: bool = False) -> None:
+        fields = list(CustomField.objects.filter(campaign=campaign))
+        # A sensitive field is neither shown nor changed by a role that may not see it.
+        self.custom_fields = [f for f in fields if can_sensitive or not f.sensitive]
+        self.hidden_keys = {f.key for f in fields} - {f.key for f in self.custom_fields}
         for custom in self.custom_fields:
             name = f"custom_{custom.key}"
             kind = custom.kind
@@ -73,13 +77,15 @@ class PersonForm(CustomFieldsMixin, forms.ModelForm[Person]):
         fields = PERSON_FORM_FIELDS
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
-    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, can_sensitive: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.add_custom_fields(campaign, self.instance.custom if self.instance.pk else {})
+        self.add_custom_fields(campaign, self.instance.custom if self.instance.pk else {}, can_sensitive)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        data["custom"] = self.custom_values()
+        # Values of fields this role does not see are kept as they are.
+        kept = {key: value for key, value in (self.instance.custom or {}).items() if key in self.hidden_keys}
+        data["custom"] = {**kept, **self.custom_values()}
         if not self.instance.pk and not any(data.get(n) for n in ("first_names", "birth_name", "usage_name")):
             raise forms.ValidationError(_("Give at least a first name or a last name."))
         return data
@@ -223,7 +229,7 @@ class CustomFieldForm(forms.ModelForm[CustomField]):
 
     class Meta:
         model = CustomField
-        fields = ["label", "key", "kind"]
+        fields = ["label", "key", "kind", "sensitive"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -311,6 +311,14 @@ class CustomField(models.Model):
     key = models.SlugField(_("key"), max_length=50, help_text=_("Used in imports and exports, e.g. neighbourhood"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
     choices = models.JSONField(_("choices"), default=list, blank=True)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Special-category data (an opinion, health, beliefs): only owners and managers see and use it, "
+            "and it is cleared after the election."
+        ),
+    )
 
     class Meta:
         ordering = ["label"]

@@ -8,7 +8,7 @@ from suffrage.core.roles import Role, rule
 STAFF = {Role.OWNER, Role.MANAGER, Role.ORGANISER}
 
 PERMISSIONS = {
-    "view_people": rule(_("See people and their details"), STAFF),
+    "view_people": rule(_("See people and their details"), STAFF | {Role.DPO}),
     "edit_people": rule(_("Add and edit people, tags, notes and consent"), STAFF),
     "view_sensitive": rule(_("See and record support levels (sensitive data)"), {Role.OWNER, Role.MANAGER}),
     "bulk_edit": rule(_("Tag, untag or block contact for many people at once"), {Role.OWNER, Role.MANAGER}),

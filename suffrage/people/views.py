@@ -108,7 +108,9 @@ def person_bulk(request: CampaignRequest) -> HttpResponse:
 
 @campaign_view("people.edit_people")
 def person_new(request: CampaignRequest) -> HttpResponse:
-    form = NewPersonForm(request.POST or None, campaign=request.campaign)
+    form = NewPersonForm(
+        request.POST or None, campaign=request.campaign, can_sensitive=can(request, "people.view_sensitive")
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {name: data[name] for name in PersonForm.Meta.fields}
@@ -138,7 +140,11 @@ def person_detail(request: CampaignRequest, person_id: int) -> HttpResponse:
     context = {
         "person": person,
         "timeline": person_timeline(person),
-        "custom_fields": [(f, person.custom.get(f.key)) for f in CustomField.objects.filter(campaign=request.campaign)],
+        "custom_fields": [
+            (f, person.custom.get(f.key))
+            for f in CustomField.objects.filter(campaign=request.campaign)
+            if not f.sensitive or can(request, "people.view_sensitive")
+        ],
         "can_edit": can(request, "people.edit_people"),
         "can_sensitive": can(request, "people.view_sensitive"),
         "channel_form": ChannelForm(),
@@ -153,7 +159,12 @@ def person_detail(request: CampaignRequest, person_id: int) -> HttpResponse:
 @campaign_view("people.edit_people")
 def person_edit(request: CampaignRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
-    form = PersonForm(request.POST or None, instance=person, campaign=request.campaign)
+    form = PersonForm(
+        request.POST or None,
+        instance=person,
+        campaign=request.campaign,
+        can_sensitive=can(request, "people.view_sensitive"),
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in PersonForm.Meta.fields}
         # The ModelForm already set the values on the instance: compare against the database.

@@ -1,13 +1,29 @@
-"""Writes on the suppression list, and the check every way in (imports, forms,
-hand entry) makes before storing an address or a number."""
+"""Writes of the privacy app: the suppression list (and the check every way in —
+imports, forms, hand entry — makes before storing an address or a number), rights
+requests, objection, and the public page's confirmation links."""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
-from suffrage.privacy.models import Suppression, suppression_digest
+from suffrage.people.models import Channel, Person, PersonEmail, PersonPhone, Source
+from suffrage.privacy.models import RightsRequest, Suppression, Verification, suppression_digest
 
 
 def suppression_add(
@@ -32,8 +48,6 @@ def suppression_add(
 
 def _mark_held(campaign: Campaign, channel: str, value: str) -> None:
     """People who already hold the value: their address or number becomes unusable."""
-    from suffrage.people.models import PersonEmail, PersonPhone
-
     if channel == "email":
         usable = PersonEmail.objects.filter(campaign=campaign, address=value.strip().lower(), status="ok")
         usable.update(status=PersonEmail.Status.SUPPRESSED)
@@ -50,3 +64,148 @@ def suppressed_among(campaign_id: int, channel: str, values: Iterable[str]) -> s
 
 def is_suppressed(campaign: Campaign, channel: str, value: str) -> bool:
     return bool(suppressed_among(campaign.pk, channel, [value]))
+
+
+# --- Rights requests ------------------------------------------------------------------
+
+VERIFICATION_HOURS = 48
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def request_create(*, campaign: Campaign, actor: User | None, **fields: Any) -> RightsRequest:
+    """Log a request received by email, letter, phone or in person (the deadline runs from now)."""
+    request = RightsRequest.objects.create(campaign=campaign, created_by=actor, **fields)
+    audit_record(
+        action="rights_request.create",
+        campaign=campaign,
+        obj=request,
+        actor=actor,
+        changes={"kind": request.kind, "channel": request.channel},
+    )
+    return request
+
+
+@transaction.atomic
+def request_update(*, request: RightsRequest, actor: User, **fields: Any) -> RightsRequest:
+    """Change status, assignee, person or answer; closing records when."""
+    before = {name: str(getattr(request, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(request, name, value)
+    if request.is_closed and request.closed_at is None:
+        request.closed_at = timezone.now()
+    if not request.is_closed:
+        request.closed_at = None
+    request.save()
+    changes = {name: [before[name], str(getattr(request, name))] for name in fields if name != "outcome"}
+    audit_record(action="rights_request.update", campaign=request.campaign, obj=request, actor=actor, changes=changes)
+    return request
+
+
+@transaction.atomic
+def person_object(*, person: Person, actor: User | None, request: RightsRequest | None = None) -> None:
+    """Objection (GDPR art. 21): no contact on any channel, at once and for good.
+
+    Consent is withdrawn on every channel (with the request as proof), and the
+    person's addresses and numbers go on the suppression list, so that a later import
+    or form cannot bring them back."""
+    from suffrage.people.services import consent_record  # people.services imports this module
+
+    proof = _("Objection, request #%(id)s") % {"id": request.pk} if request else _("Objection")
+    for channel in Channel.values:
+        if getattr(person, f"consent_{channel}") is not False:
+            consent_record(person=person, channel=channel, granted=False, source=Source.MANUAL, actor=actor, form=proof)
+    for address in person.emails.values_list("address", flat=True):
+        suppression_add(campaign=person.campaign, channel="email", value=address, reason="objection", actor=actor)
+    for number in person.phones.values_list("number", flat=True):
+        suppression_add(campaign=person.campaign, channel="phone", value=number, reason="objection", actor=actor)
+    audit_record(action="person.objection", campaign=person.campaign, obj=person, actor=actor)
+
+
+def people_with_email(campaign: Campaign, address: str) -> QuerySet[Person]:
+    return Person.objects.filter(campaign=campaign, emails__address=address.strip().lower()).distinct()
+
+
+@transaction.atomic
+def public_request_start(*, campaign: Campaign, kind: str, email: str, name: str = "", ip: str | None = None) -> str:
+    """A citizen asks on the public page: log it and send a confirmation link to the
+    address given. Returns the link's secret (for tests); the page never says whether
+    the address is known (no one can probe who is in the base)."""
+    request = RightsRequest.objects.create(
+        campaign=campaign,
+        kind=kind,
+        status=RightsRequest.Status.UNVERIFIED,
+        channel=RightsRequest.Channel.SELF_SERVICE,
+        requester_name=name[:200],
+        contact_email=email.strip().lower(),
+    )
+    secret = secrets.token_urlsafe(32)
+    Verification.objects.create(
+        request=request,
+        channel="email",
+        secret_hash=_secret_hash(secret),
+        expires_at=timezone.now() + datetime.timedelta(hours=VERIFICATION_HOURS),
+    )
+    audit_record(action="rights_request.public", campaign=campaign, obj=request, changes={"kind": kind})
+    link = f"{settings.SITE_URL}{reverse('privacy_public_verify', args=[campaign.slug, secret])}"
+    transaction.on_commit(lambda: _send_link(campaign, request, link))
+    return secret
+
+
+def _send_link(campaign: Campaign, request: RightsRequest, link: str) -> None:
+    subject = _("%(campaign)s: confirm your request") % {"campaign": campaign.name}
+    body = render_to_string(
+        "privacy/email/confirm_request.txt", {"campaign": campaign, "request": request, "link": link}
+    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [request.contact_email])
+
+
+@dataclass
+class Verified:
+    request: RightsRequest
+    people: list[Person]
+
+
+def valid_verification(*, campaign: Campaign, secret: str) -> Verification | None:
+    """The confirmation behind a link, while it is valid."""
+    return (
+        Verification.objects.select_related("request")
+        .filter(request__campaign=campaign, secret_hash=_secret_hash(secret), expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+@transaction.atomic
+def public_request_verify(*, campaign: Campaign, secret: str) -> Verified | None:
+    """The link was opened: identity confirmed. Objection and access are answered at
+    once (the law allows it for the holder of the address); erasure goes to the officer,
+    who reviews what must be kept."""
+    verification = valid_verification(campaign=campaign, secret=secret)
+    if verification is None:
+        return None
+    request = verification.request
+    people = list(people_with_email(campaign, request.contact_email))
+    if verification.used_at is None:
+        verification.used_at = timezone.now()
+        verification.save(update_fields=["used_at"])
+        request.verified_at = timezone.now()
+        request.person = people[0] if len(people) == 1 else None
+        request.status = RightsRequest.Status.OPEN
+        if request.kind == RightsRequest.Kind.OBJECTION:
+            for person in people:
+                person_object(person=person, actor=None, request=request)
+            _close(request, _("No further contact: done at once on the public page."))
+        elif request.kind == RightsRequest.Kind.ACCESS:
+            _close(request, _("Data given on the public page after confirming the address."))
+        request.save()
+        audit_record(action="rights_request.verified", campaign=campaign, obj=request, changes={"people": len(people)})
+    return Verified(request=request, people=people)
+
+
+def _close(request: RightsRequest, outcome: str) -> None:
+    request.status = RightsRequest.Status.DONE
+    request.outcome = outcome
+    request.closed_at = timezone.now()

@@ -33,6 +33,9 @@ def context_for(campaign: Campaign, *, can_sensitive: bool = False, purpose: str
         can_sensitive=can_sensitive,
         purpose=purpose,
         custom_fields=dict(CustomField.objects.filter(campaign=campaign).values_list("key", "kind")),
+        sensitive_fields=set(
+            CustomField.objects.filter(campaign=campaign, sensitive=True).values_list("key", flat=True)
+        ),
         segments=set(Segment.objects.filter(campaign=campaign).values_list("pk", flat=True)),
         mailings=set(Mailing.objects.filter(campaign=campaign).values_list("pk", flat=True)),
     )

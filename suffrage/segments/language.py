@@ -108,6 +108,7 @@ class Context:
     purpose: str = "view"
     today: datetime.date = field(default_factory=datetime.date.today)
     custom_fields: dict[str, str] = field(default_factory=dict)  # key -> kind
+    sensitive_fields: set[str] = field(default_factory=set)  # keys of custom fields marked sensitive
     segments: set[int] = field(default_factory=set)  # the campaign's segment ids
     mailings: set[int] = field(default_factory=set)  # the campaign's mailing ids
 
@@ -178,14 +179,16 @@ def _condition(condition: dict[str, Any], context: Context, number: int) -> None
             _("%(where)s (%(field)s): the operator must be one of %(ops)s.")
             % {"where": where, "field": name, "ops": ", ".join(spec.ops)}
         )
-    if name == "support_level":
+    if name == "support_level" or (name == "custom" and condition.get("key") in context.sensitive_fields):
         if not context.can_sensitive:
             raise FilterError(
-                _("%(where)s: the support level is sensitive data your role cannot use.") % {"where": where}
+                _("%(where)s: “%(field)s” is sensitive data your role cannot use.")
+                % {"where": where, "field": condition.get("key") if name == "custom" else spec.label}
             )
         if context.purpose == "third_party":
             raise FilterError(
-                _("%(where)s: the support level never goes into files for third parties.") % {"where": where}
+                _("%(where)s: sensitive data (“%(field)s”) never goes into files for third parties.")
+                % {"where": where, "field": condition.get("key") if name == "custom" else spec.label}
             )
     problem = VALUE_CHECKS[spec.value](condition, spec, context)
     if problem:

@@ -66,6 +66,9 @@ def _vocabulary(request: CampaignRequest, segment: Segment | None) -> dict[str, 
     """What the builder offers: fields, choices, and the campaign's tags, stations and segments."""
     stations = campaign_stations(request.campaign).order_by("code").defer("geometry")
     segments = Segment.objects.filter(campaign=request.campaign)
+    custom_fields = CustomField.objects.filter(campaign=request.campaign)
+    if not can(request, "people.view_sensitive"):
+        custom_fields = custom_fields.filter(sensitive=False)  # cannot be used anyway
     fields = {
         name: {"label": str(spec.label), "ops": list(spec.ops), "value": spec.value}
         for name, spec in FIELDS.items()
@@ -87,9 +90,7 @@ def _vocabulary(request: CampaignRequest, segment: Segment | None) -> dict[str, 
         "stations": [(s.code, s.name) for s in stations],
         "communes": list(request.campaign.communes.values_list("commune__code", "commune__name")),
         "constituencies": sorted({s.constituency for s in stations if s.constituency}),
-        "custom_fields": list(
-            CustomField.objects.filter(campaign=request.campaign).values("key", "label", "kind", "choices")
-        ),
+        "custom_fields": list(custom_fields.values("key", "label", "kind", "choices")),
         "segments": [(pk, name) for pk, name in segments.values_list("pk", "name") if not segment or pk != segment.pk],
         "mailings": list(Mailing.objects.filter(campaign=request.campaign).values_list("pk", "name")[:200]),
     }

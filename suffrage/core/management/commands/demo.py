@@ -22,6 +22,7 @@ DEMO_USERS = {
     "owner@demo.suffrage.local": ("Claire", "Le Goff", True),
     "manager@demo.suffrage.local": ("Yann", "Kerjean", False),
     "volunteer@demo.suffrage.local": ("Maëlle", "Quéré", False),
+    "dpo@demo.suffrage.local": ("Soazig", "Le Roux", False),
 }
 # (slug, name, {email: role}, elections)
 DEMO_CAMPAIGNS = [
@@ -32,6 +33,7 @@ DEMO_CAMPAIGNS = [
             "owner@demo.suffrage.local": Role.OWNER,
             "manager@demo.suffrage.local": Role.MANAGER,
             "volunteer@demo.suffrage.local": Role.VOLUNTEER,
+            "dpo@demo.suffrage.local": Role.DPO,
         },
         # Fictitious dates for the demo: no real election is announced for them.
         [

@@ -25,6 +25,8 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "manage.py", "db_worker", "--queue-name", "*"]),
             # Scheduled mailings, A/B decisions, and sends a killed worker left unfinished.
             subprocess.Popen([sys.executable, "manage.py", "mailings_tick", "--every", "30"]),
+            # Retention rules, once a day for campaigns that turned them on.
+            subprocess.Popen([sys.executable, "manage.py", "privacy_tick", "--every", "600"]),
         ]
         try:
             call_command("runserver", options["addrport"])
