@@ -37,6 +37,13 @@ AFTER = "2027-06-01 10:00:00"  # UTC; noon in Paris
 BEFORE = "2027-03-01 10:00:00"
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The assertions read the rules' English wording (pages follow the user's language)."""
+    with translation.override("en"):
+        yield
+
+
 def at(day: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC)
 
