@@ -141,3 +141,46 @@ def code_snapshot(folder: Path) -> str:
     for path in sorted(folder.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+class Table:
+    """Rows for one table, written by COPY (PostgreSQL) or executemany (SQLite). The
+    columns not given take their model default, converted once."""
+
+    def __init__(self, model: Any, columns: list[str]) -> None:
+        from django.db import connection
+
+        fields = {field.column: field for field in model._meta.concrete_fields}
+        missing = set(columns) - set(fields)
+        if missing:
+            raise RuntimeError(f"{model.__name__} has no column {', '.join(sorted(missing))}: the model changed")
+        rest = [f for column, f in fields.items() if column not in columns and not f.primary_key]
+        self.rest = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+        self.columns = [*columns, *(f.column for f in rest)]
+        self.table = model._meta.db_table
+        self.rows: list[tuple[Any, ...]] = []
+        self.written = 0
+
+    def add(self, *values: Any) -> None:
+        self.rows.append(values)
+
+    def flush(self) -> None:
+        from django.db import connection
+
+        if not self.rows:
+            return
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {quote(self.table)} ({columns}) FROM STDIN") as copy:
+                    for row in self.rows:
+                        copy.write_row(row + self.rest)
+            else:
+                placeholders = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(
+                    f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({placeholders})",  # noqa: S608 - names from the model
+                    [row + self.rest for row in self.rows],
+                )
+        self.written += len(self.rows)
+        self.rows = []

@@ -59,7 +59,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import MB, PhaseTimer, Report, child_env, code_snapshot, current_rss_mb, pg_admin, take_lock
+from common import MB, PhaseTimer, Report, Table, child_env, code_snapshot, current_rss_mb, pg_admin, take_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -490,49 +490,6 @@ def serve() -> int:
 # --- Children ------------------------------------------------------------------------
 
 
-class Rows:
-    """Rows of one table, written by COPY (PostgreSQL) or executemany (SQLite); the columns
-    not given take their model default."""
-
-    def __init__(self, model: Any, columns: list[str]) -> None:
-        from django.db import connection
-
-        fields = {field.column: field for field in model._meta.concrete_fields}
-        missing = set(columns) - set(fields)
-        if missing:
-            raise RuntimeError(f"{model.__name__} has no column {', '.join(sorted(missing))}: the model changed")
-        rest = [f for column, f in fields.items() if column not in columns and not f.primary_key]
-        self.rest = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-        self.columns = [*columns, *(f.column for f in rest)]
-        self.table = model._meta.db_table
-        self.rows: list[tuple[Any, ...]] = []
-        self.written = 0
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values)
-
-    def flush(self) -> None:
-        from django.db import connection
-
-        if not self.rows:
-            return
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {quote(self.table)} ({columns}) FROM STDIN") as copy:
-                    for row in self.rows:
-                        copy.write_row(row + self.rest)
-            else:
-                placeholders = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(
-                    f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                    [row + self.rest for row in self.rows],
-                )
-        self.written += len(self.rows)
-        self.rows = []
-
-
 def _pick(rng: random.Random, cumulative: tuple[tuple[str, float], ...]) -> str:
     draw = rng.random()
     for value, bound in cumulative:
@@ -566,7 +523,7 @@ def build_people(campaign_id: int, count: int) -> dict[str, int]:
             ascii_of[text] = "".join(c for c in folded if c.isalnum() or c == "-") or "x"
         return ascii_of[text]
 
-    person_t = Rows(
+    person_t = Table(
         Person,
         [
             "id",
@@ -584,8 +541,8 @@ def build_people(campaign_id: int, count: int) -> dict[str, int]:
             "updated_at",
         ],
     )
-    email_t = Rows(PersonEmail, ["person_id", "campaign_id", "address", "is_primary", "source", "created_at"])
-    address_t = Rows(PostalAddress, ["person_id", "number", "street", "postcode", "town", "country", "source"])
+    email_t = Table(PersonEmail, ["person_id", "campaign_id", "address", "is_primary", "source", "created_at"])
+    address_t = Table(PostalAddress, ["person_id", "number", "street", "postcode", "town", "country", "source"])
     tables = [person_t, email_t, address_t]
     for person_id in range(1, count + 1):
         female = rng.random() < 0.52

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import Report, child_env, percentiles, pg_admin
+from common import Report, Table, child_env, percentiles, pg_admin
 from common import code_snapshot as common_code_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -480,49 +480,6 @@ def driver(args: argparse.Namespace) -> int:
 
 
 # --- Child: building the data -----------------------------------------------------
-
-
-class Table:
-    """Rows for one table, written by COPY (PostgreSQL) or executemany (SQLite). The
-    columns not given take their model default, converted once."""
-
-    def __init__(self, model: Any, columns: list[str]) -> None:
-        from django.db import connection
-
-        fields = {field.column: field for field in model._meta.concrete_fields}
-        missing = set(columns) - set(fields)
-        if missing:
-            raise RuntimeError(f"{model.__name__} has no column {', '.join(sorted(missing))}: the model changed")
-        rest = [f for column, f in fields.items() if column not in columns and not f.primary_key]
-        self.rest = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-        self.columns = [*columns, *(f.column for f in rest)]
-        self.table = model._meta.db_table
-        self.rows: list[tuple[Any, ...]] = []
-        self.written = 0
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values)
-
-    def flush(self) -> None:
-        from django.db import connection
-
-        if not self.rows:
-            return
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {quote(self.table)} ({columns}) FROM STDIN") as copy:
-                    for row in self.rows:
-                        copy.write_row(row + self.rest)
-            else:
-                placeholders = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(
-                    f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({placeholders})",
-                    [row + self.rest for row in self.rows],
-                )
-        self.written += len(self.rows)
-        self.rows = []
 
 
 def pick(rng: random.Random, cumulative: Iterable[tuple[str, float]]) -> str:
