@@ -12,6 +12,7 @@ urlpatterns = [
     path("u/<str:token>/", mail_public.unsubscribe, name="mail_unsubscribe"),
     path("hooks/email/<uuid:key>/", mail_public.provider_webhook, name="mail_webhook"),
     path("p/<slug:campaign_slug>/privacy/", privacy_views.public_request, name="privacy_public"),
+    path("p/<slug:campaign_slug>/privacy/code/<str:reference>/", privacy_views.public_code, name="privacy_public_code"),
     path("p/<slug:campaign_slug>/privacy/<str:secret>/", privacy_views.public_verify, name="privacy_public_verify"),
     path(
         "p/<slug:campaign_slug>/privacy/<str:secret>/<int:person_id>/data.<str:fmt>",

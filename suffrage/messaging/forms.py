@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from suffrage.core.models import Campaign
 from suffrage.messaging.models import EmailTemplate, Mailing, MailSettings, Sender, TransportConfig
+from suffrage.messaging.transports import kinds_for
 from suffrage.messaging.transports.base import TransportKind
 from suffrage.segments.models import Segment
 
@@ -49,7 +50,8 @@ class MailingForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["sender"].queryset = Sender.objects.filter(campaign=campaign)  # type: ignore[attr-defined]
-        self.fields["transport"].queryset = TransportConfig.objects.filter(campaign=campaign)  # type: ignore[attr-defined]
+        email_transports = TransportConfig.objects.filter(campaign=campaign, kind__in=kinds_for("email"))
+        self.fields["transport"].queryset = email_transports  # type: ignore[attr-defined]
         self.fields["segment"].queryset = Segment.objects.filter(campaign=campaign)  # type: ignore[attr-defined]
         self.fields["segment"].required = True
         self.fields["ab_sample_percent"].widget.attrs.update(min=2, max=50)
@@ -137,6 +139,9 @@ FIELD_LABELS = {
     "webhook_signing_key": _("Webhook signing key"),
     "tracking_webhook_verification_key": _("Webhook verification key"),
     "folder": _("Folder"),
+    "account_sid": _("Account SID"),
+    "auth_token": _("Auth token"),
+    "sender_id": _("Sender (name of up to 11 letters, or a number)"),
 }
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
@@ -22,6 +24,10 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
+from suffrage.core.secrets import decrypt_json
+from suffrage.messaging.models import TransportConfig
+from suffrage.messaging.transports import kinds_for, transport_kind
+from suffrage.messaging.transports.base import SmsMessage
 from suffrage.people.models import Channel, Person, PersonEmail, PersonPhone, Source
 from suffrage.privacy.models import RightsRequest, Suppression, Verification, suppression_digest
 
@@ -180,14 +186,18 @@ def valid_verification(*, campaign: Campaign, secret: str) -> Verification | Non
 
 @transaction.atomic
 def public_request_verify(*, campaign: Campaign, secret: str) -> Verified | None:
-    """The link was opened: identity confirmed. Objection and access are answered at
-    once (the law allows it for the holder of the address); erasure goes to the officer,
-    who reviews what must be kept."""
+    """The emailed link was opened: the address is confirmed."""
     verification = valid_verification(campaign=campaign, secret=secret)
-    if verification is None:
-        return None
+    return None if verification is None else _confirm(verification)
+
+
+def _confirm(verification: Verification) -> Verified:
+    """Identity confirmed. Objection and access are answered at once (the law allows it
+    for the holder of the address or number); erasure goes to the officer, who reviews
+    what must be kept."""
     request = verification.request
-    people = list(people_with_email(campaign, request.contact_email))
+    campaign = request.campaign
+    people = list(people_of(request))
     if verification.used_at is None:
         verification.used_at = timezone.now()
         verification.save(update_fields=["used_at"])
@@ -203,6 +213,98 @@ def public_request_verify(*, campaign: Campaign, secret: str) -> Verified | None
         request.save()
         audit_record(action="rights_request.verified", campaign=campaign, obj=request, changes={"people": len(people)})
     return Verified(request=request, people=people)
+
+
+def people_of(request: RightsRequest) -> QuerySet[Person]:
+    if request.contact_email:
+        return people_with_email(request.campaign, request.contact_email)
+    return Person.objects.filter(campaign=request.campaign, phones__number=request.contact_phone).distinct()
+
+
+# --- Confirming by a code sent to the phone ---------------------------------------------
+
+CODE_MINUTES = 15
+MAX_CODE_ATTEMPTS = 5
+_code_signer = signing.Signer(salt="suffrage.privacy.code")
+
+
+def sms_transport(campaign: Campaign) -> TransportConfig | None:
+    """The campaign's text-message transport, if it configured one."""
+    return TransportConfig.objects.filter(campaign=campaign, kind__in=kinds_for("sms")).order_by("pk").first()
+
+
+@transaction.atomic
+def public_request_by_phone(*, campaign: Campaign, kind: str, phone: str, name: str = "") -> tuple[str, str]:
+    """Log the request and text a six-digit code to the number given. Returns the
+    page's reference to the request (signed) and the code (for tests)."""
+    config = sms_transport(campaign)
+    if config is None:
+        raise ValidationError(_("Confirming by text message is not available here: give your email address."))
+    request = RightsRequest.objects.create(
+        campaign=campaign,
+        kind=kind,
+        status=RightsRequest.Status.UNVERIFIED,
+        channel=RightsRequest.Channel.SELF_SERVICE,
+        requester_name=name[:200],
+        contact_phone=phone,
+    )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    verification = Verification.objects.create(
+        request=request,
+        channel="sms",
+        secret_hash=_secret_hash(f"{request.pk}:{code}"),
+        expires_at=timezone.now() + datetime.timedelta(minutes=CODE_MINUTES),
+    )
+    audit_record(action="rights_request.public", campaign=campaign, obj=request, changes={"kind": kind})
+    text = _("%(campaign)s: your confirmation code is %(code)s (valid %(minutes)s minutes).") % {
+        "campaign": campaign.name,
+        "code": code,
+        "minutes": CODE_MINUTES,
+    }
+    transport = transport_kind(config.kind).build(config.settings, decrypt_json(config.secrets), None)
+    transaction.on_commit(lambda: transport.send(SmsMessage(to=phone, body=text)))
+    return _code_signer.sign(str(verification.pk)), code
+
+
+def confirmed_verification(*, campaign: Campaign, secret: str) -> Verification | None:
+    """A confirmation the citizen holds: an emailed link while it is valid, or a page
+    reference whose code was typed right within the last hour (for the downloads)."""
+    found = valid_verification(campaign=campaign, secret=secret)
+    if found is not None:
+        return found
+    try:
+        pk = int(_code_signer.unsign(secret))
+    except (signing.BadSignature, ValueError):
+        return None
+    recent = timezone.now() - datetime.timedelta(hours=1)
+    confirmed = Verification.objects.select_related("request").filter(
+        pk=pk, request__campaign=campaign, channel="sms", used_at__gt=recent
+    )
+    return confirmed.first()
+
+
+@transaction.atomic
+def public_code_check(*, campaign: Campaign, reference: str, code: str) -> Verified | str | None:
+    """The code typed on the page: the confirmation, or why not ("wrong", "expired")."""
+    try:
+        pk = int(_code_signer.unsign(reference))
+    except (signing.BadSignature, ValueError):
+        return None
+    verification = (
+        Verification.objects.select_for_update()
+        .select_related("request__campaign")
+        .filter(pk=pk, request__campaign=campaign, channel="sms")
+        .first()
+    )
+    if verification is None:
+        return None
+    if verification.expires_at <= timezone.now() or verification.attempts >= MAX_CODE_ATTEMPTS:
+        return "expired"
+    if not secrets.compare_digest(verification.secret_hash, _secret_hash(f"{verification.request_id}:{code.strip()}")):
+        verification.attempts += 1
+        verification.save(update_fields=["attempts"])
+        return "wrong"
+    return _confirm(verification)
 
 
 def _close(request: RightsRequest, outcome: str) -> None:

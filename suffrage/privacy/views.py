@@ -20,6 +20,7 @@ from suffrage.core.access import CampaignRequest, campaign_object_or_404, campai
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, Membership
 from suffrage.core.ratelimit import client_ip, too_many
+from suffrage.imports.normalise import InvalidValue, normalise_phone
 from suffrage.people.models import Person
 from suffrage.privacy import services
 from suffrage.privacy.models import RightsRequest
@@ -69,10 +70,38 @@ class RequestUpdateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class PublicRequestForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("What do you want?"), choices=PUBLIC_KINDS, widget=forms.RadioSelect)
-    email = forms.EmailField(label=gettext_lazy("Your email address"))
+    email = forms.EmailField(label=gettext_lazy("Your email address"), required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("or your mobile number"),
+        required=False,
+        max_length=30,
+        help_text=gettext_lazy("We send a code to the address or the number you give."),
+    )
     name = forms.CharField(label=gettext_lazy("Your name (optional)"), required=False, max_length=200)
     # Left empty by people; filled by the robots that fill every field.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone", "")
+        try:
+            phone = normalise_phone(raw) if raw else None
+        except InvalidValue as error:
+            raise ValidationError(str(error)) from None
+        return phone.e164 if phone else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("email") and not data.get("phone") and not self.errors:
+            raise ValidationError(_("Give your email address or your mobile number."))
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("The code you received"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 # --- The officer's pages -------------------------------------------------------------
@@ -202,11 +231,42 @@ def public_request(request: HttpRequest, campaign_slug: str) -> HttpResponse:
             return HttpResponse(_("Too many requests from your address; try again in an hour."), status=429)
         if form.is_valid() and not form.cleaned_data["website"]:
             data = form.cleaned_data
-            services.public_request_start(
-                campaign=campaign, kind=data["kind"], email=data["email"], name=data["name"], ip=client_ip(request)
-            )
-            sent = True
+            if data["email"]:
+                services.public_request_start(
+                    campaign=campaign, kind=data["kind"], email=data["email"], name=data["name"], ip=client_ip(request)
+                )
+                sent = True
+            else:
+                try:
+                    reference, _code = services.public_request_by_phone(
+                        campaign=campaign, kind=data["kind"], phone=data["phone"], name=data["name"]
+                    )
+                except ValidationError as error:
+                    form.add_error("phone", error)
+                else:
+                    return redirect("privacy_public_code", campaign.slug, reference)
     return render(request, "privacy/public_request.html", {"campaign": campaign, "form": form, "sent": sent})
+
+
+def public_code(request: HttpRequest, campaign_slug: str, reference: str) -> HttpResponse:
+    """The code texted to the phone, typed back: at most five tries, for fifteen minutes."""
+    campaign = get_object_or_404(Campaign, slug=campaign_slug)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if too_many(request, "privacy-code", limit=20, window=600):
+            return HttpResponse(_("Too many requests from your address; try again later."), status=429)
+        if form.is_valid():
+            outcome = services.public_code_check(campaign=campaign, reference=reference, code=form.cleaned_data["code"])
+            if outcome is None:
+                raise Http404
+            if outcome == "wrong":
+                form.add_error("code", _("This is not the code we sent."))
+            elif outcome == "expired":
+                form.add_error("code", _("This code has expired or was mistyped too often: ask again."))
+            elif isinstance(outcome, services.Verified):
+                context = {"campaign": campaign, "rights": outcome.request, "people": outcome.people}
+                return render(request, "privacy/public_verify.html", {**context, "secret": reference})
+    return render(request, "privacy/public_code.html", {"campaign": campaign, "form": form})
 
 
 def public_verify(request: HttpRequest, campaign_slug: str, secret: str) -> HttpResponse:
@@ -226,10 +286,10 @@ def public_verify(request: HttpRequest, campaign_slug: str, secret: str) -> Http
 def public_data(request: HttpRequest, campaign_slug: str, secret: str, person_id: int, fmt: str) -> HttpResponse:
     """The confirmed holder of the address downloads their data (while the link is valid)."""
     campaign = get_object_or_404(Campaign, slug=campaign_slug)
-    verification = services.valid_verification(campaign=campaign, secret=secret)
+    verification = services.confirmed_verification(campaign=campaign, secret=secret)
     if verification is None or verification.request.kind != RightsRequest.Kind.ACCESS:
         raise Http404
-    person = services.people_with_email(campaign, verification.request.contact_email).filter(pk=person_id).first()
+    person = services.people_of(verification.request).filter(pk=person_id).first()
     if person is None:
         raise Http404
     audit_record(action="person.access_report.public", campaign=campaign, obj=person, changes={"format": fmt})

@@ -121,3 +121,56 @@ def test_a_robot_filling_the_hidden_field_sends_nothing(campaign, smtp_server):
         {"kind": "access", "email": "bot@example.org", "website": "http://spam.example"},
     )
     assert not RightsRequest.objects.exists() and not smtp_server
+
+
+def test_a_citizen_confirms_by_a_code_texted_to_the_phone_on_file(
+    campaign, manager, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from suffrage.messaging.services import transport_save
+    from suffrage.people.models import PersonPhone
+
+    settings.MAIL_SINK_DIR = str(tmp_path)
+    transport_save(
+        campaign=campaign, kind="sms_file", name="SMS", values={"folder": "codes"}, rate_per_second=1, actor=manager
+    )
+    person = PersonFactory(campaign=campaign, consent_sms=True)
+    PersonPhoneFactory(person=person, number="+33612345678", sms_capable=True)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("privacy_public", args=[campaign.slug]), {"kind": "objection", "phone": "06 12 34 56 78"}
+        )
+    assert response.status_code == 302
+    texted = (tmp_path / "codes" / "sms.jsonl").read_text()
+    code = re.search(r"\b(\d{6})\b", texted).group(1)
+    assert "+33612345678" in texted
+    wrong = "000000" if code != "000000" else "111111"
+    page = client.post(response["Location"], {"code": wrong})
+    assert page.status_code == 200 and RightsRequest.objects.get().status == RightsRequest.Status.UNVERIFIED
+    done = client.post(response["Location"], {"code": code})
+    assert done.status_code == 200
+    rights = RightsRequest.objects.get()
+    assert rights.status == RightsRequest.Status.DONE and rights.person == person
+    assert PersonPhone.objects.get(person=person).suppressed
+    person.refresh_from_db()
+    assert person.consent_sms is False
+
+
+def test_codes_stop_working_after_five_wrong_tries(campaign, manager, settings, tmp_path):
+    from suffrage.messaging.services import transport_save
+
+    settings.MAIL_SINK_DIR = str(tmp_path)
+    transport_save(campaign=campaign, kind="sms_file", name="SMS", values={}, rate_per_second=1, actor=manager)
+    reference, code = services.public_request_by_phone(campaign=campaign, kind="access", phone="+33612345678")
+    for _attempt in range(5):
+        assert services.public_code_check(campaign=campaign, reference=reference, code="abcdef") == "wrong"
+    assert services.public_code_check(campaign=campaign, reference=reference, code=code) == "expired"
+    assert services.public_code_check(campaign=campaign, reference=reference + "x", code=code) is None
+
+
+def test_without_a_text_message_transport_the_phone_is_refused_clearly(campaign):
+    response = Client().post(
+        reverse("privacy_public", args=[campaign.slug]), {"kind": "access", "phone": "06 12 34 56 78"}
+    )
+    assert response.status_code == 200 and "field-error" in response.content.decode()
+    assert not RightsRequest.objects.exists()

@@ -8,7 +8,7 @@ from importlib import import_module
 
 from suffrage.messaging.transports.base import TransportKind
 
-FOLDERS = ("smtp", "brevo", "mailjet", "amazon_ses", "postmark", "mailgun", "sendgrid", "sink")
+FOLDERS = ("smtp", "brevo", "mailjet", "amazon_ses", "postmark", "mailgun", "sendgrid", "sink", "twilio", "sms_file")
 
 
 @cache
@@ -19,3 +19,7 @@ def transport_kinds() -> dict[str, TransportKind]:
 
 def transport_kind(kind: str) -> TransportKind:
     return transport_kinds()[kind]
+
+
+def kinds_for(channel: str) -> list[str]:
+    return [kind.kind for kind in transport_kinds().values() if kind.channel == channel]

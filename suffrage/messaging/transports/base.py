@@ -81,6 +81,20 @@ class TransportKind:
     build: Any  # (settings: dict, secrets: dict, dkim: DkimKey | None) -> Transport
     # For providers: anymail's tracking webhook view class (bounces, complaints…).
     tracking_view: Any = None
+    channel: str = "email"  # or "sms": build() then returns an SmsTransport
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    """One text message to one number (E.164)."""
+
+    to: str
+    body: str
+    sender_id: str = ""  # alphanumeric sender or a number; the transport's default if blank
+
+
+class SmsTransport(Protocol):
+    def send(self, message: SmsMessage) -> SendResult: ...
 
 
 @dataclass(frozen=True)
