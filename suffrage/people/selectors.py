@@ -106,6 +106,7 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
     audits = (
         AuditLog.objects.filter(campaign=person.campaign, object_type="people.person", object_id__in=ids)
         .exclude(action__startswith="consent.")
+        .exclude(action="person.view")  # views are for the access report, not the story
         .select_related("actor")
     )
     consents = ConsentEvent.objects.filter(person=person).select_related("recorded_by")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.core.audit import audit_record
 from suffrage.core.pagination import CappedPaginator
 from suffrage.imports.normalise import InvalidValue, normalise_email, normalise_phone
 from suffrage.people import services
@@ -137,6 +138,8 @@ def _person(request: CampaignRequest, person_id: int) -> Person:
 @campaign_view("people.view_people")
 def person_detail(request: CampaignRequest, person_id: int) -> HttpResponse:
     person = _person(request, person_id)
+    # Who looked at whom: the person's access report lists it (GDPR art. 15).
+    audit_record(action="person.view", campaign=request.campaign, obj=person, actor=request.user)
     context = {
         "person": person,
         "timeline": person_timeline(person),

@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from suffrage.core.audit import audit_record
@@ -176,3 +177,11 @@ def test_a_person_with_nothing_else_gets_empty_sections(campaign):
     report = access.access_report(person)
     assert report["sections"]["messages"]["rows"] == [] and report["sections"]["roll"]["rows"] == []
     assert access.access_pdf(person).startswith(b"%PDF")
+
+
+def test_the_report_says_who_looked_at_the_person(campaign, member, login):
+    viewed = PersonFactory(campaign=campaign)
+    organiser = member(Role.ORGANISER)
+    login(organiser).get(reverse("people:detail", args=[campaign.slug, viewed.pk]))
+    report = json.dumps(access.access_report(viewed), default=str)
+    assert "person.view" in report
