@@ -1,6 +1,7 @@
-"""Demo email: settings, a sender, the local sink transport (nothing leaves the
-machine), two templates, and a mailing sent to a demo segment with its report
-(a few clicks, an unsubscribe, a bounce). Idempotent."""
+"""Demo email: settings, a sender, local sinks for email and text messages (nothing
+leaves the machine; the texts carry the privacy page's codes), two templates, and a
+mailing sent to a demo segment with its report (a few clicks, an unsubscribe, a
+bounce). Idempotent."""
 
 from __future__ import annotations
 
@@ -58,6 +59,14 @@ def load(campaign: Campaign) -> None:
         kind="sink",
         name="Démo : boîte locale (rien ne sort)",
         values={"folder": campaign.slug},
+        rate_per_second=0,
+        actor=actor,
+    )
+    services.transport_save(
+        campaign=campaign,
+        kind="sms_file",
+        name="Démo : SMS dans un fichier local",
+        values={"folder": campaign.slug, "sender_id": "BrestCommun"},
         rate_per_second=0,
         actor=actor,
     )
