@@ -231,7 +231,11 @@ class AuditLog(AppendOnlyModel):
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["campaign", "-at"], name="audit_campaign_at")]
+        indexes = [
+            models.Index(fields=["campaign", "-at"], name="audit_campaign_at"),
+            # A person's story, access report and erasure look their rows up by object.
+            models.Index(fields=["campaign", "object_type", "object_id"], name="audit_campaign_object"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
