@@ -21,7 +21,9 @@ def _empty_cache():
 
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
-    """Job outputs go to a temporary folder, not the developer's var/."""
+    """Job outputs and roll indexes go to a temporary folder of the test, not the
+    developer's var/ (shared by parallel workers, whose ids collide)."""
+    settings.PRIVATE_ROOT = tmp_path
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},

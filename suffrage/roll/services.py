@@ -141,21 +141,22 @@ def open_index(model: MatchModel) -> matching.RollIndex | None:
     path = model.index_path
     if not path or not Path(path).exists():
         return None
+    # Keyed by the file's time too: a file rebuilt at the same path is opened afresh.
+    key = f"{path}@{Path(path).stat().st_mtime_ns}"
     with _indexes_lock:
-        if path not in _indexes:
-            _indexes[path] = matching.RollIndex(Path(path), matching.Model(model.parameters, model.training))
+        if key not in _indexes:
+            _indexes[key] = matching.RollIndex(Path(path), matching.Model(model.parameters, model.training))
             while len(_indexes) > 4:
                 _indexes.popitem(last=False)[1].close()
-        _indexes.move_to_end(path)
-        return _indexes[path]
+        _indexes.move_to_end(key)
+        return _indexes[key]
 
 
 def index_discard(path: str) -> None:
     """Close and delete a roll index file (its model is gone)."""
     with _indexes_lock:
-        index = _indexes.pop(path, None)
-    if index is not None:
-        index.close()
+        for key in [key for key in _indexes if key.rsplit("@", 1)[0] == path]:
+            _indexes.pop(key).close()
     Path(path).unlink(missing_ok=True)
 
 

@@ -4,6 +4,7 @@ review queue, conflicts, human decisions that stand, and the one-person fast pat
 The data is the project's synthetic roll and signups drawn from it with the noise of
 real web forms, so the test knows which elector each signup really is."""
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -147,14 +148,24 @@ def test_an_entry_is_never_given_to_two_people_silently(campaign, manager, match
         services.link_decide(link=link, accept=True, actor=manager)
 
 
+def _iso(roll_date: str) -> str:
+    """A roll's DD/MM/YYYY as YYYY-MM-DD; "" when a part is unknown or the date impossible."""
+    day, month, year = [*roll_date.split("/"), "", "", ""][:3]
+    try:
+        return datetime.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return ""
+
+
 def test_a_new_signup_is_matched_on_arrival(campaign, matched):
     _version, _truth, rows = matched
     taken = set(RollLink.objects.values_list("entry__elector_number", flat=True))
-    row = next(r for r in rows if r["NoElecteurGeneral"] not in taken and r["DateDeNaissance"][:2] != "00")
+    row = next(r for r in rows if r["NoElecteurGeneral"] not in taken and _iso(r["DateDeNaissance"]))
     values = {
         "first_names": row["Prenoms"].split()[0].title(),
         "last_name": (row["NomDusage"] or row["NomdeNaissance"]).title(),
-        "birth_date": row["DateDeNaissance"],
+        # As a web form would give it: a whole date (the roll writes DD/MM/YYYY).
+        "birth_date": _iso(row["DateDeNaissance"]),
         "number": row["NumeroVoie"],
         "street": f"{row['TypeVoie']} {row['LibelleVoie']}",
         "postcode": row["CodePostal"],
