@@ -45,7 +45,7 @@ from suffrage.messaging.transports.base import (
     Transport,
     TransportConfigurationError,
 )
-from suffrage.people.models import INDIRECT_SOURCES, Person, PostalAddress, Source
+from suffrage.people.models import Person, PostalAddress, Source
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _data_source(source: str, detail: str, collected_on: datetime.date, language
 
 def notice(prepared: Prepared, person: Any) -> tuple[str, str]:
     """The first message to someone whose data was not collected from them says so (GDPR art. 14)."""
-    if person.source not in INDIRECT_SOURCES or person.notice_sent_at is not None:
+    if not person.notice_owed:
         return "", ""
     text = _(
         "Why you receive this message: %(identity)s obtained your contact details indirectly (%(source)s) "
@@ -346,7 +346,7 @@ def send_batch(prepared: Prepared, batch: list[Delivery], limit: RateLimit) -> N
                 outcomes.failed.append((delivery, f"permanent:{error}"))
             else:
                 outcomes.sent[delivery.pk] = result.provider_id
-                if delivery.person.source in INDIRECT_SOURCES and delivery.person.notice_sent_at is None:
+                if delivery.person.notice_owed:
                     outcomes.noticed.append(delivery.person_id)
             unsent.remove(delivery)
             if len(outcomes) >= FLUSH_EVERY:
