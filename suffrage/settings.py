@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "suffrage.segments",
     "suffrage.privacy",
     "suffrage.messaging",
+    "suffrage.engagement",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from suffrage.engagement import demo_site
 from suffrage.messaging import public as mail_public
 from suffrage.privacy import views as privacy_views
 
@@ -19,6 +20,8 @@ urlpatterns = [
         privacy_views.public_data,
         name="privacy_public_data",
     ),
+    path("e/<slug:campaign_slug>/", include("suffrage.engagement.public_urls")),
+    path("demo/candidate-site/<slug:campaign_slug>/", demo_site.candidate_site, name="demo_candidate_site"),
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
@@ -27,5 +30,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/segments/", include("suffrage.segments.urls")),
     path("c/<slug:campaign_slug>/mail/", include("suffrage.messaging.urls")),
     path("c/<slug:campaign_slug>/privacy/", include("suffrage.privacy.urls")),
+    path("c/<slug:campaign_slug>/engagement/", include("suffrage.engagement.urls")),
     path("", include("suffrage.core.urls")),
 ]

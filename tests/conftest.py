@@ -5,10 +5,17 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from suffrage.core.models import Campaign, User
 from suffrage.core.roles import Role
 from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, UserFactory
+
+# Property tests check results, not speed: a busy machine must not fail them for
+# generating examples slowly.
+hypothesis_settings.register_profile("suffrage", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+hypothesis_settings.load_profile("suffrage")
 
 
 @pytest.fixture(autouse=True)

@@ -473,3 +473,84 @@ class RightsRequestFactory(factory.django.DjangoModelFactory):
     kind = "access"
     requester_name = "Anne Le Gall"
     contact_email = factory.Sequence(lambda n: f"requester{n}@example.org")
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.Action"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = "signup"
+    status = "open"
+    title = factory.Sequence(lambda n: f"Rejoignez-nous {n}")
+    slug = factory.Sequence(lambda n: f"form-{n}")
+    fields = factory.LazyFunction(
+        lambda: [
+            {"key": "first_names", "required": True},
+            {"key": "last_name", "required": False},
+            {"key": "email", "required": True},
+        ]
+    )
+
+
+class ConsentWordingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.ConsentWording"
+
+    channel = "email"
+    text = "J'accepte de recevoir les nouvelles de la campagne par email."
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.Event"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    status = "open"
+    title = factory.Sequence(lambda n: f"Réunion publique {n}")
+    slug = factory.Sequence(lambda n: f"event-{n}")
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=2))
+    venue = "Salle Jean Moulin"
+    address = "2 rue de Siam, 29200 Brest"
+
+
+class RSVPFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.RSVP"
+
+    event = factory.SubFactory(EventFactory)
+    campaign = factory.LazyAttribute(lambda o: o.event.campaign)
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.event.campaign))
+    status = "going"
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.Submission"
+
+    action = factory.SubFactory(ActionFactory)
+    campaign = factory.LazyAttribute(lambda o: o.action.campaign)
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.action.campaign))
+    status = "confirmed"
+
+
+class CallToActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.CallToAction"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = "donate"
+    status = "open"
+    title = factory.Sequence(lambda n: f"Soutenez la campagne {n}")
+    slug = factory.Sequence(lambda n: f"call-{n}")
+    url = "https://dons.example.org/brest"
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "engagement.Response"
+
+    call = factory.SubFactory(CallToActionFactory)
+    campaign = factory.LazyAttribute(lambda o: o.call.campaign)
+    kind = "commit"

@@ -37,4 +37,9 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "transport_id": lambda campaign: factories.TransportConfigFactory(campaign=campaign).pk,
     "request_id": lambda campaign: factories.RightsRequestFactory(campaign=campaign).pk,
     "fmt": lambda campaign: "html",
+    "action_id": lambda campaign: factories.ActionFactory(campaign=campaign).pk,
+    "event_id": lambda campaign: factories.EventFactory(campaign=campaign).pk,
+    "call_id": lambda campaign: factories.CallToActionFactory(campaign=campaign).pk,
+    "rsvp_id": lambda campaign: factories.RSVPFactory(event__campaign=campaign).pk,
+    "token": lambda campaign: factories.RSVPFactory(event__campaign=campaign).token,
 }

@@ -69,8 +69,13 @@ def needs_mfa_setup(membership: Membership) -> bool:
     )
 
 
-def campaign_view(permission: str, *, methods: Iterable[str] = ("GET", "POST")) -> Callable[[View], View]:
-    """Resolve /c/<campaign_slug>/…, check membership, role and MFA, then call the view."""
+def campaign_view(
+    permission: str, *, methods: Iterable[str] = ("GET", "POST"), assigned_only: bool = False
+) -> Callable[[View], View]:
+    """Resolve /c/<campaign_slug>/…, check membership, role and MFA, then call the view.
+
+    `assigned_only`: the view also checks that its object is assigned to the user (a
+    volunteer's turf) and answers 404 otherwise; the URL-walk access test knows it."""
     if permission not in permission_table():
         raise KeyError(f"Unknown permission {permission!r}")
     allowed = tuple(methods)
@@ -104,6 +109,7 @@ def campaign_view(permission: str, *, methods: Iterable[str] = ("GET", "POST")) 
 
         wrapper.campaign_permission = permission  # type: ignore[attr-defined]
         wrapper.campaign_methods = allowed  # type: ignore[attr-defined]
+        wrapper.assigned_only = assigned_only  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 
+from allauth.core.internal.httpkit import get_client_ip
 from django.core.cache import cache
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The visitor's address: behind a trusted proxy (TRUST_PROXY), the one it forwards,
+    as the audit log reads it; otherwise every visitor would share the proxy's limit."""
+    return str(get_client_ip(request) or "")
 
 
 def too_many(request: HttpRequest, scope: str, *, limit: int, window: int = 60) -> bool:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.secrets import decrypt, decrypt_json
 from suffrage.messaging import feedback
-from suffrage.messaging.models import Delivery, Mailing, TransportConfig, mail_settings
+from suffrage.messaging.models import Delivery, Mailing, Sender, TransportConfig, mail_settings
 from suffrage.messaging.rendering import CompiledMessage, compile_message, person_values
 from suffrage.messaging.schedule import send_blocked_until
 from suffrage.messaging.tracking import click_url, delivery_token, open_url, unsubscribe_url
@@ -167,7 +167,11 @@ def build_transport(config: TransportConfig, dkim: DkimKey | None) -> Transport:
 
 
 def sender_dkim(mailing: Mailing) -> DkimKey | None:
-    sender = mailing.sender
+    return dkim_key_of(mailing.sender)
+
+
+def dkim_key_of(sender: Sender) -> DkimKey | None:
+    """The sender's DKIM key, decrypted (None when it has none)."""
     key = decrypt(sender.dkim_private_key)
     if not key:
         return None

@@ -99,6 +99,8 @@ class MailSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "send_from",
             "send_until",
             "send_days",
+            "notice_sender",
+            "notice_transport",
         ]
         widgets = {
             "send_from": forms.TimeInput(attrs={"type": "time"}),
@@ -106,6 +108,15 @@ class MailSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "brand_colour": forms.TextInput(attrs={"type": "color"}),
             "identity": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The instance is the campaign's own settings: only its senders and transports.
+        campaign_id = self.instance.campaign_id
+        senders = Sender.objects.filter(campaign_id=campaign_id)
+        self.fields["notice_sender"].queryset = senders  # type: ignore[attr-defined]
+        email_transports = TransportConfig.objects.filter(campaign_id=campaign_id, kind__in=kinds_for("email"))
+        self.fields["notice_transport"].queryset = email_transports  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

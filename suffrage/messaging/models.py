@@ -15,6 +15,13 @@ from suffrage.core.models import Campaign
 from suffrage.people.models import Person
 
 
+def email_transport_choices() -> models.Q:
+    """Transports that send email (not SMS), for a foreign key's choices."""
+    from suffrage.messaging.transports import kinds_for
+
+    return models.Q(kind__in=kinds_for("email"))
+
+
 class MailSettings(models.Model):
     """A campaign's choices for all its mailings."""
 
@@ -36,6 +43,26 @@ class MailSettings(models.Model):
         help_text=_("Who sends: the candidate or the party, with a postal address. Shown in every footer."),
     )
     privacy_contact = models.EmailField(_("address for privacy requests"), blank=True)
+    # Automatic messages (notices.py); blank: the campaign's first sender and transport.
+    notice_sender = models.ForeignKey(
+        "Sender",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("sender of automatic messages"),
+        help_text=_("Confirmations, automatic replies and reminders. Blank: the first sender."),
+    )
+    notice_transport = models.ForeignKey(
+        "TransportConfig",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to=email_transport_choices,
+        verbose_name=_("transport of automatic messages"),
+        help_text=_("Blank: the first email transport."),
+    )
 
     def __str__(self) -> str:
         return f"mail settings of {self.campaign}"
@@ -262,3 +289,44 @@ class TrackingEvent(models.Model):
 def mail_settings(campaign: Campaign) -> MailSettings:
     found, _created = MailSettings.objects.get_or_create(campaign=campaign)
     return found
+
+
+class Notice(models.Model):
+    """An automatic message to one person because they did something: the reply to a
+    web form, a confirmation link, an RSVP with its calendar file, a reminder. Not a
+    mailing (no segment, no marketing consent: the person asked for it). The row is the
+    outbox (sent once, by notices.py) and the record: no audit row per notice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        CLAIMED = "claimed", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="notices")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    to = models.EmailField(_("sent to"))
+    kind = models.CharField(_("kind"), max_length=30, blank=True)  # "autoreply", "confirmation", "rsvp"…
+    # Unique in the campaign ("rsvp:12:confirmation"): queuing the same notice twice is a no-op.
+    key = models.CharField(max_length=200)
+    subject = models.CharField(_("subject"), max_length=300)
+    text = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    attachments = models.JSONField(default=list, blank=True)  # [{"filename", "mimetype", "content_b64"}]
+    send_after = models.DateTimeField(_("send after"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent on"), null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("automatic message")
+        constraints = [models.UniqueConstraint(fields=["campaign", "key"], name="notice_unique_key")]
+        indexes = [models.Index(fields=["status", "send_after"], name="notice_status_send_after")]
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'notice'} {self.key}"

@@ -1,11 +1,12 @@
-"""Mailing tasks. Thin: take an id, call the service; idempotent (a second copy of
-the task finds nothing left to claim)."""
+"""Mailing and automatic-message tasks. Thin: take an id, call the service;
+idempotent (a second copy of the task finds nothing left to claim)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 from django_tasks import task
 
+from suffrage.messaging.notices import notice_send
 from suffrage.messaging.services import mailing_continue
 
 
@@ -19,3 +20,9 @@ def mailing_send_task(mailing_id: int) -> str:
     if comes_back and mailing_send_task.get_backend().supports_defer:
         mailing_send_task.using(run_after=later).enqueue(mailing_id)
     return result.outcome
+
+
+@task()
+def notice_send_task(notice_id: int) -> str:
+    # Nothing to come back for: a retry is due later, when `mailings_tick` sends it.
+    return notice_send(notice_id)

@@ -88,7 +88,7 @@ def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime.datetime
-    kind: str  # "audit", "consent", "note", "message"
+    kind: str  # "audit", "consent", "note", "message", "submission", "rsvp"
     item: Any
 
 
@@ -99,6 +99,16 @@ def person_messages(person_id: int) -> QuerySet[Any]:
     return Delivery.objects.filter(person_id=person_id, sent_at__isnull=False).select_related("mailing")
 
 
+def person_engagement(person_id: int) -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """The forms this person filled and the events they answered (engagement), for the timeline."""
+    from suffrage.engagement.models import RSVP, Submission
+
+    return (
+        Submission.objects.filter(person_id=person_id).select_related("action"),
+        RSVP.objects.filter(person_id=person_id).select_related("event"),
+    )
+
+
 def person_timeline(person: Person) -> list[TimelineEntry]:
     """Everything that happened to this person, newest first (merged records included)."""
     ids = [str(person.pk), *(str(pk) for pk in person.merged_ids)]
@@ -107,16 +117,20 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
         AuditLog.objects.filter(campaign=person.campaign, object_type="people.person", object_id__in=ids)
         .exclude(action__startswith="consent.")
         .exclude(action="person.view")  # views are for the access report, not the story
+        .exclude(action__in=["engagement.submission", "engagement.rsvp"])  # shown from their own rows
         .select_related("actor")
     )
     consents = ConsentEvent.objects.filter(person=person).select_related("recorded_by")
     notes = Note.objects.filter(person=person).select_related("author")
     messages = person_messages(person.pk)
+    submissions, rsvps = person_engagement(person.pk)
     entries = chain(
         (TimelineEntry(entry.at, "audit", entry) for entry in audits),
         (TimelineEntry(event.at, "consent", event) for event in consents),
         (TimelineEntry(note.created_at, "note", note) for note in notes),
         (TimelineEntry(message.sent_at, "message", message) for message in messages if message.sent_at),
+        (TimelineEntry(submission.created_at, "submission", submission) for submission in submissions),
+        (TimelineEntry(rsvp.created_at, "rsvp", rsvp) for rsvp in rsvps),
     )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 

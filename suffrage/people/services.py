@@ -368,6 +368,15 @@ def _move(queryset: models.QuerySet[Any], keep: Person, unique_field: str | None
     models.QuerySet.update(queryset, person=keep)
 
 
+def _move_engagement(other: Person, keep: Person) -> None:
+    """Form answers, RSVPs (one per event) and answers to calls to action follow the person."""
+    from suffrage.engagement.models import RSVP, Response, Submission
+
+    _move(Submission.objects.filter(person=other), keep)
+    _move(RSVP.objects.filter(person=other), keep, "event")
+    _move(Response.objects.filter(person=other), keep)
+
+
 @transaction.atomic
 def person_merge(*, keep: Person, other: Person, take_from_other: Iterable[str] = (), actor: User) -> Person:
     """Merge `other` into `keep`: every channel, tag, consent event, note and the
@@ -394,6 +403,7 @@ def person_merge(*, keep: Person, other: Person, take_from_other: Iterable[str] 
     for model in (PostalAddress, SocialProfile, Note, ConsentEvent):
         _move(model.objects.filter(person=other), keep)
     keep.tags.add(*other.tags.all())
+    _move_engagement(other, keep)
     ImportRow.objects.filter(batch__campaign=keep.campaign, person_id=other.pk).update(person_id=keep.pk)
     changes = diff(before, snapshot(keep, MERGE_FIELDS))
     changes["merged"] = [f"#{other.pk} {other.display_name}", None]

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from suffrage.core.models import Campaign
+from suffrage.engagement.models import RSVP, Action, Event, Submission
 from suffrage.messaging.models import Delivery, Mailing
 from suffrage.people.models import CustomField, Person, PostalAddress, reachable
 from suffrage.roll.models import MatchModel, RollLink
@@ -38,6 +39,8 @@ def context_for(campaign: Campaign, *, can_sensitive: bool = False, purpose: str
         ),
         segments=set(Segment.objects.filter(campaign=campaign).values_list("pk", flat=True)),
         mailings=set(Mailing.objects.filter(campaign=campaign).values_list("pk", flat=True)),
+        forms=set(Action.objects.filter(campaign=campaign).values_list("pk", flat=True)),
+        events=set(Event.objects.filter(campaign=campaign).values_list("pk", flat=True)),
     )
 
 
@@ -261,6 +264,22 @@ def _mailing(condition: dict[str, Any], context: Context, stack: tuple[int, ...]
     return _exists(Delivery, MAILING_ENGAGEMENT[condition["op"]], mailing_id=condition["value"])
 
 
+def _form(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    """Confirmed submissions only: an unconfirmed double opt-in is not yet a signature."""
+    return _exists(Submission, Q(status=Submission.Status.CONFIRMED), action_id=condition["value"])
+
+
+EVENT_ENGAGEMENT = {
+    "rsvp": Q(status=RSVP.Status.GOING),
+    "waitlist": Q(status=RSVP.Status.WAITLIST),
+    "attended": Q(checked_in_at__isnull=False),
+}
+
+
+def _event(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(RSVP, EVENT_ENGAGEMENT[condition["op"]], event_id=condition["value"])
+
+
 def _segment(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
     segment = Segment.objects.get(pk=condition["value"], campaign_id=context.campaign_id)
     if segment.pk in stack:
@@ -297,6 +316,8 @@ CONDITIONS = {
     "support_level": _in("support_level"),
     "segment": _segment,
     "mailing": _mailing,
+    "form": _form,
+    "event": _event,
 }
 
 

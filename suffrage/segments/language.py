@@ -38,6 +38,10 @@ ROLL_STATUSES = {
 AGE_BANDS = {band.key: (band.low, band.high or 150) for band in ROLL_AGE_BANDS}
 # Engagement with one of the campaign's mailings: was sent it, opened it, clicked in it.
 MAILING_OPS = ("received", "opened", "clicked")
+# Engagement on the public pages: filled a given form or signed a given petition; said
+# they would come to an event (or are on its waiting list), or came.
+FORM_OPS = ("submitted",)
+EVENT_OPS = ("rsvp", "waitlist", "attended")
 FLAGS = {"member": "is_member", "volunteer": "is_volunteer", "donor": "is_donor"}
 CONSENT_STATES = ("granted", "withdrawn", "unknown")
 CUSTOM_OPS: dict[str, tuple[str, ...]] = {
@@ -91,6 +95,8 @@ FIELDS: dict[str, FieldSpec] = {
     ),
     "segment": FieldSpec(gettext_lazy("In the segment"), ("in",), "segment"),
     "mailing": FieldSpec(gettext_lazy("Email"), MAILING_OPS, "mailing"),
+    "form": FieldSpec(gettext_lazy("Form or petition"), FORM_OPS, "form"),
+    "event": FieldSpec(gettext_lazy("Event"), EVENT_OPS, "event"),
 }
 
 
@@ -111,6 +117,8 @@ class Context:
     sensitive_fields: set[str] = field(default_factory=set)  # keys of custom fields marked sensitive
     segments: set[int] = field(default_factory=set)  # the campaign's segment ids
     mailings: set[int] = field(default_factory=set)  # the campaign's mailing ids
+    forms: set[int] = field(default_factory=set)  # the campaign's forms and petitions (engagement.Action)
+    events: set[int] = field(default_factory=set)  # the campaign's events
 
 
 def validate(document: Any, context: Context) -> dict[str, Any]:
@@ -333,10 +341,20 @@ def _segment(condition: dict[str, Any], spec: FieldSpec, context: Context) -> st
 
 
 def _mailing(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
+    return "" if _one_of(condition, context.mailings) else _("no such mailing in this campaign.")
+
+
+def _form(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
+    return "" if _one_of(condition, context.forms) else _("no such form or petition in this campaign.")
+
+
+def _event(condition: dict[str, Any], spec: FieldSpec, context: Context) -> str:
+    return "" if _one_of(condition, context.events) else _("no such event in this campaign.")
+
+
+def _one_of(condition: dict[str, Any], ids: set[int]) -> bool:
     value = condition.get("value")
-    if isinstance(value, bool) or not isinstance(value, int) or value not in context.mailings:
-        return _("no such mailing in this campaign.")
-    return ""
+    return not isinstance(value, bool) and isinstance(value, int) and value in ids
 
 
 VALUE_CHECKS = {
@@ -350,6 +368,8 @@ VALUE_CHECKS = {
     "custom": _custom,
     "segment": _segment,
     "mailing": _mailing,
+    "form": _form,
+    "event": _event,
 }
 
 

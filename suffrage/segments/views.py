@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.engagement.models import Action, Event
 from suffrage.messaging.models import Mailing
 from suffrage.people.models import Channel, CustomField, LegalBasis, Source, SupportLevel, Tag
 from suffrage.segments import selectors, services
@@ -93,6 +94,8 @@ def _vocabulary(request: CampaignRequest, segment: Segment | None) -> dict[str, 
         "custom_fields": list(custom_fields.values("key", "label", "kind", "choices")),
         "segments": [(pk, name) for pk, name in segments.values_list("pk", "name") if not segment or pk != segment.pk],
         "mailings": list(Mailing.objects.filter(campaign=request.campaign).values_list("pk", "name")[:200]),
+        "forms": list(Action.objects.filter(campaign=request.campaign).values_list("pk", "title")[:200]),
+        "events": list(Event.objects.filter(campaign=request.campaign).values_list("pk", "title")[:200]),
     }
 
 

@@ -292,7 +292,7 @@ def test_the_extension_is_read_ignoring_case(tmp_path):
     assert sniff(write(tmp_path, b"Nom\nDupont\n"), filename="CONTACTS.CSV").format == "csv"
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_csv_written_by_the_csv_module_reads_back_the_same(tmp_path, data):
     header_text = st.text(st.characters(exclude_characters=';,\t|"\r\n\x00', exclude_categories=["Cs"]), min_size=1)

@@ -12,14 +12,18 @@ from django.db import models
 from suffrage.core.audit import audit_record
 from suffrage.core.models import AuditLog
 from suffrage.imports.models import ImportRow
+from suffrage.messaging.notices import notice_queue
 from suffrage.people.models import Person, PersonEmail
 from suffrage.people.services import person_create, person_merge
 from suffrage.privacy import erasure
 from suffrage.privacy.models import RightsRequest, Suppression, suppression_digest
 from tests.factories import (
+    ActionFactory,
+    CallToActionFactory,
     ConsentEventFactory,
     DeliveryFactory,
     DuplicateDismissalFactory,
+    EventFactory,
     ImportBatchFactory,
     ImportRowFactory,
     MailingFactory,
@@ -28,11 +32,14 @@ from tests.factories import (
     PersonFactory,
     PersonPhoneFactory,
     PostalAddressFactory,
+    ResponseFactory,
     RightsRequestFactory,
     RollLinkFactory,
+    RSVPFactory,
     SnapshotFactory,
     SnapshotMemberFactory,
     SocialProfileFactory,
+    SubmissionFactory,
     TagFactory,
     TrackingEventFactory,
 )
@@ -137,6 +144,10 @@ def _everything(campaign, owner):
     SnapshotMemberFactory(person=person, snapshot=SnapshotFactory(campaign=campaign))
     TrackingEventFactory(delivery=DeliveryFactory(person=person, mailing=MailingFactory(campaign=campaign)))
     rights = RightsRequestFactory(campaign=campaign, person=person, kind="erasure", requester_name="Anne Le Gall")
+    notice_queue(campaign=campaign, person=person, to=EMAIL, key="rsvp:1", subject="Inscription", text="Merci.")
+    SubmissionFactory(action=ActionFactory(campaign=campaign), person=person, answers={"message": "Anne, du port"})
+    RSVPFactory(event=EventFactory(campaign=campaign), person=person)
+    ResponseFactory(call=CallToActionFactory(campaign=campaign), person=person)
     # A record merged into this one earlier: its history is the person's too.
     twin = PersonFactory(campaign=campaign, first_names="Anne", usage_name="Le Gall")
     PersonEmailFactory(person=twin, address="anne.pro@example.org")

@@ -136,6 +136,28 @@ class Provider:
         return bool(self.webhook_fields) and bool(secrets.get(self.webhook_fields[0]))
 
 
+def django_email(
+    message: OutgoingMessage, connection: Any, extra_headers: Mapping[str, str] | None = None
+) -> EmailMultiAlternatives:
+    """The message as a Django email on `connection` (an anymail backend, or Django's
+    own for automatic messages of a campaign without a transport)."""
+    headers = {**(extra_headers or {}), **message.headers, "Message-ID": message.message_id}
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text,
+        from_email=message.from_email,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+        connection=connection,
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
+    return email
+
+
 class AnymailTransport:
     """The Transport protocol over one anymail backend instance (one provider account)."""
 
@@ -197,19 +219,7 @@ class AnymailTransport:
             raise TransportConfigurationError(self._say(detail)) from None
 
     def _email(self, message: OutgoingMessage) -> EmailMultiAlternatives:
-        headers = {**dict(self.provider.extra_headers), **message.headers, "Message-ID": message.message_id}
-        email = EmailMultiAlternatives(
-            subject=message.subject,
-            body=message.text,
-            from_email=message.from_email,
-            to=[message.to],
-            reply_to=[message.reply_to] if message.reply_to else None,
-            headers=headers,
-            connection=self.connection,
-        )
-        if message.html:
-            email.attach_alternative(message.html, "text/html")
-        return email
+        return django_email(message, self.connection, dict(self.provider.extra_headers))
 
     def _result(self, email: EmailMultiAlternatives) -> SendResult:
         """Sort the single recipient's status: anymail only raises when every

@@ -23,6 +23,16 @@ class DkimKey:
     private_key_pem: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file joined to a message (an event's .ics, a receipt). `mimetype` is sent as
+    given, parameters included ("text/calendar; method=REQUEST")."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
 @dataclass
 class OutgoingMessage:
     """One message to one recipient (never a shared To: or Cc:)."""
@@ -36,6 +46,7 @@ class OutgoingMessage:
     reply_to: str = ""
     # List-Unsubscribe, List-Unsubscribe-Post, X-Suffrage-Delivery…
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,10 @@
         return (vocabulary.segments || []).some(function (entry) { return entry[0] === value; });
       case "mailing":
         return (vocabulary.mailings || []).some(function (entry) { return entry[0] === value; });
+      case "form":
+        return (vocabulary.forms || []).some(function (entry) { return entry[0] === value; });
+      case "event":
+        return (vocabulary.events || []).some(function (entry) { return entry[0] === value; });
     }
     return false;
   }
@@ -677,7 +681,9 @@
     circle: circleControl,
     custom: customControl,
     segment: idControl("segment", "segments"),
-    mailing: idControl("mailing", "mailings")
+    mailing: idControl("mailing", "mailings"),
+    form: idControl("form", "forms"),
+    event: idControl("event", "events")
   };
 
   // --- rendering ------------------------------------------------------------------
@@ -694,6 +700,8 @@
       if (name === "custom") return (vocabulary.custom_fields || []).length > 0;
       if (name === "segment") return (vocabulary.segments || []).length > 0;
       if (name === "mailing") return (vocabulary.mailings || []).length > 0;
+      if (name === "form") return (vocabulary.forms || []).length > 0;
+      if (name === "event") return (vocabulary.events || []).length > 0;
       return true;
     }).map(function (name) { return [name, vocabulary.fields[name].label]; });
   }

@@ -27,6 +27,8 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "manage.py", "mailings_tick", "--every", "30"]),
             # Retention rules, once a day for campaigns that turned them on.
             subprocess.Popen([sys.executable, "manage.py", "privacy_tick", "--every", "600"]),
+            # Event reminders and follow-ups, queued as automatic messages when due.
+            subprocess.Popen([sys.executable, "manage.py", "engagement_tick", "--every", "60"]),
         ]
         try:
             call_command("runserver", options["addrport"])

@@ -23,8 +23,20 @@ class SinkTransport:
         self.file = self.path.open("a", encoding="utf-8")
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        record = {"from": message.from_email, "to": message.to, "subject": message.subject, "headers": message.headers}
-        self.file.write(json.dumps({**record, "message_id": message.message_id, "text": message.text}) + "\n")
+        record: dict[str, object] = {
+            "from": message.from_email,
+            "to": message.to,
+            "subject": message.subject,
+            "headers": message.headers,
+            "message_id": message.message_id,
+            "text": message.text,
+        }
+        if message.attachments:
+            record["attachments"] = [
+                {"filename": item.filename, "mimetype": item.mimetype, "size": len(item.content)}
+                for item in message.attachments
+            ]
+        self.file.write(json.dumps(record) + "\n")
         return SendResult()
 
     def close(self) -> None:

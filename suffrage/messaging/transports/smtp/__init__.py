@@ -14,6 +14,7 @@ import os
 import re
 import smtplib
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from suffrage.messaging.dkim import dkim_sign
 from suffrage.messaging.transports.base import (
+    Attachment,
     DkimKey,
     OutgoingMessage,
     PermanentFailure,
@@ -210,7 +212,8 @@ def _message_id(from_email: str) -> str:
 
 def render_message(message: OutgoingMessage, date: str | None = None, boundary: str | None = None) -> bytes:
     """The message as sent (CRLF line ends): headers, then text/plain and text/html
-    alternatives, or the one part present.
+    alternatives, or the one part present; with attachments, that body and the files
+    in a multipart/mixed.
 
     Measured on a French message (2 kB text, 8 kB HTML): about 0.2 ms here, against
     about 3 ms for `EmailMessage(policy=SMTP)` with `set_content` and `add_alternative`."""
@@ -229,23 +232,81 @@ def render_message(message: OutgoingMessage, date: str | None = None, boundary: 
         if name.lower() not in _OWN_HEADERS:
             headers.append(_header(name, value))
     headers.append("MIME-Version: 1.0\r\n")
+    body = _body(message, boundary)
+    if message.attachments:
+        body = _mixed(body, message.attachments)
+    return "".join(headers).encode("ascii") + body
 
+
+def _body(message: OutgoingMessage, boundary: str | None) -> bytes:
+    """The text: one part, or a multipart/alternative of text and HTML (its Content-*
+    headers, a blank line, its content)."""
     parts = [(kind, body) for kind, body in (("text/plain", message.text), ("text/html", message.html)) if body]
     if len(parts) == 1 or not parts:
         kind, body = parts[0] if parts else ("text/plain", "")
-        return "".join(headers).encode("ascii") + _part(kind, body)
-    boundary = boundary or "=_" + os.urandom(12).hex()
+        return _part(kind, body)
+    boundary = boundary or _boundary()
+    out = [f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode("ascii")]
+    return _multipart(out, boundary, [_part(kind, body) for kind, body in parts])
+
+
+def _boundary(prefix: str = "") -> str:
     # "=_" cannot occur in quoted-printable or base64 output, so the boundary never
     # collides with the content; 7bit parts are ASCII text where it is vanishingly unlikely.
-    headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n')
+    # The prefix ("m", not a hex digit) keeps a multipart/mixed boundary from starting
+    # like its alternative's: RFC 2046 lets readers match a delimiter by its beginning.
+    return f"=_{prefix}{os.urandom(12).hex()}"
+
+
+def _multipart(out: list[bytes], boundary: str, entities: list[bytes]) -> bytes:
     delimiter = f"--{boundary}\r\n".encode("ascii")
-    out = ["".join(headers).encode("ascii"), b"\r\n"]
-    for kind, body in parts:
+    for entity in entities:
         # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): a second
         # one keeps the part's own final line break.
-        out += [delimiter, _part(kind, body), b"\r\n"]
+        out += [delimiter, entity, b"\r\n"]
     out.append(f"--{boundary}--\r\n".encode("ascii"))
     return b"".join(out)
+
+
+def _mixed(body: bytes, attachments: list[Attachment]) -> bytes:
+    boundary = _boundary("m")
+    out = [f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode("ascii")]
+    return _multipart(out, boundary, [body, *(_attachment_part(attachment) for attachment in attachments)])
+
+
+def _attachment_part(attachment: Attachment) -> bytes:
+    """A file, base64; its name quoted when ASCII, else in RFC 2231 form (and as an
+    RFC 2047 word in `name`, which older readers look at instead)."""
+    mimetype = _one_line(attachment.mimetype).strip() or "application/octet-stream"
+    filename = _one_line(attachment.filename).strip() or "attachment"
+    quoted = '"' + filename.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    name = f"name={quoted}" if filename.isascii() else f'name="{" ".join(_encoded_words(filename))}"'
+    short = filename.isascii() and len(filename) <= 60
+    disposition = f"filename={quoted}" if short else _rfc2231("filename", filename)
+    encoded = binascii.b2a_base64(attachment.content, newline=False)
+    lines = b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    head = (
+        _fold(f"Content-Type: {mimetype}; {name}")
+        + _fold(f"Content-Disposition: attachment; {disposition}")
+        + "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode("ascii") + lines + (b"\r\n" if lines else b"")
+
+
+def _rfc2231(parameter: str, value: str) -> str:
+    """`filename*0*=utf-8''…; filename*1*=…`: percent-encoded UTF-8 in sections short
+    enough for a header line, never splitting a character's escapes."""
+    characters = [urllib.parse.quote(char, safe="") for char in value]
+    sections: list[str] = []
+    section = ""
+    for char in characters:
+        if len(section) + len(char) > 50:
+            sections.append(section)
+            section = ""
+        section += char
+    sections.append(section)
+    sections[0] = "utf-8''" + sections[0]
+    return "; ".join(f"{parameter}*{index}*={text}" for index, text in enumerate(sections))
 
 
 # --- Transport ----------------------------------------------------------------------
