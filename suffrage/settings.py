@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "suffrage.privacy",
     "suffrage.messaging",
     "suffrage.engagement",
+    "suffrage.canvassing",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -31,5 +31,7 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/mail/", include("suffrage.messaging.urls")),
     path("c/<slug:campaign_slug>/privacy/", include("suffrage.privacy.urls")),
     path("c/<slug:campaign_slug>/engagement/", include("suffrage.engagement.urls")),
+    path("c/<slug:campaign_slug>/canvassing/", include("suffrage.canvassing.urls")),
+    path("c/<slug:campaign_slug>/app/", include("suffrage.canvassing.mobile_urls")),
     path("", include("suffrage.core.urls")),
 ]

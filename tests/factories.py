@@ -554,3 +554,64 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     call = factory.SubFactory(CallToActionFactory)
     campaign = factory.LazyAttribute(lambda o: o.call.campaign)
     kind = "commit"
+
+
+class CanvassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.Canvass"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Porte-à-porte {n}")
+    status = "active"
+    turf_size = 20
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.Question"
+
+    canvass = factory.SubFactory(CanvassFactory)
+    kind = "single"
+    text = "Quel sujet compte le plus pour vous ?"
+    choices = factory.LazyFunction(lambda: ["Logement", "Transports", "Écoles"])
+
+
+class TurfFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.Turf"
+
+    canvass = factory.SubFactory(CanvassFactory)
+    campaign = factory.LazyAttribute(lambda o: o.canvass.campaign)
+    name = factory.Sequence(lambda n: f"Secteur {n}")
+
+
+class DoorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.Door"
+
+    turf = factory.SubFactory(TurfFactory)
+    canvass = factory.LazyAttribute(lambda o: o.turf.canvass)
+    campaign = factory.LazyAttribute(lambda o: o.turf.campaign)
+    street = "rue de siam"
+    number = factory.Sequence(lambda n: str(n + 1))
+    position = factory.Sequence(lambda n: n)
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.Visit"
+
+    door = factory.SubFactory(DoorFactory)
+    canvass = factory.LazyAttribute(lambda o: o.door.canvass)
+    campaign = factory.LazyAttribute(lambda o: o.door.campaign)
+    turf = factory.LazyAttribute(lambda o: o.door.turf)
+    outcome = "not_home"
+
+
+class CallTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canvassing.CallTarget"
+
+    canvass = factory.SubFactory(CanvassFactory, kind="phone")
+    campaign = factory.LazyAttribute(lambda o: o.canvass.campaign)
+    person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.canvass.campaign))

@@ -42,4 +42,10 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "call_id": lambda campaign: factories.CallToActionFactory(campaign=campaign).pk,
     "rsvp_id": lambda campaign: factories.RSVPFactory(event__campaign=campaign).pk,
     "token": lambda campaign: factories.RSVPFactory(event__campaign=campaign).token,
+    "canvass_id": lambda campaign: factories.CanvassFactory(campaign=campaign).pk,
+    "question_id": lambda campaign: factories.QuestionFactory(canvass__campaign=campaign).pk,
+    "turf_id": lambda campaign: factories.TurfFactory(canvass__campaign=campaign).pk,
+    "door_id": lambda campaign: factories.DoorFactory(turf__canvass__campaign=campaign).pk,
+    "visit_id": lambda campaign: factories.VisitFactory(door__turf__canvass__campaign=campaign).pk,
+    "target_id": lambda campaign: factories.CallTargetFactory(canvass__campaign=campaign).pk,
 }

@@ -262,6 +262,9 @@ JOB_COUNT_LABELS = {
     "roll_entries": _("roll entries"),
     "values_cleared": _("values cleared"),
     "audit_rows": _("audit rows"),
+    # Canvassing: an area cut into turfs.
+    "doors": _("doors"),
+    "turfs": _("turfs"),
 }
 
 

@@ -88,7 +88,7 @@ def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime.datetime
-    kind: str  # "audit", "consent", "note", "message", "submission", "rsvp"
+    kind: str  # "audit", "consent", "note", "message", "submission", "rsvp", "visit"
     item: Any
 
 
@@ -99,13 +99,16 @@ def person_messages(person_id: int) -> QuerySet[Any]:
     return Delivery.objects.filter(person_id=person_id, sent_at__isnull=False).select_related("mailing")
 
 
-def person_engagement(person_id: int) -> tuple[QuerySet[Any], QuerySet[Any]]:
-    """The forms this person filled and the events they answered (engagement), for the timeline."""
+def person_engagement(person_id: int) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+    """The forms this person filled, the events they answered (engagement), and the
+    visits and calls where they were met (canvassing), for the timeline."""
+    from suffrage.canvassing.models import Visit
     from suffrage.engagement.models import RSVP, Submission
 
     return (
         Submission.objects.filter(person_id=person_id).select_related("action"),
         RSVP.objects.filter(person_id=person_id).select_related("event"),
+        Visit.objects.filter(person_id=person_id).select_related("canvass"),
     )
 
 
@@ -123,7 +126,7 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
     consents = ConsentEvent.objects.filter(person=person).select_related("recorded_by")
     notes = Note.objects.filter(person=person).select_related("author")
     messages = person_messages(person.pk)
-    submissions, rsvps = person_engagement(person.pk)
+    submissions, rsvps, visits = person_engagement(person.pk)
     entries = chain(
         (TimelineEntry(entry.at, "audit", entry) for entry in audits),
         (TimelineEntry(event.at, "consent", event) for event in consents),
@@ -131,6 +134,7 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
         (TimelineEntry(message.sent_at, "message", message) for message in messages if message.sent_at),
         (TimelineEntry(submission.created_at, "submission", submission) for submission in submissions),
         (TimelineEntry(rsvp.created_at, "rsvp", rsvp) for rsvp in rsvps),
+        (TimelineEntry(visit.recorded_at, "visit", visit) for visit in visits),
     )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 

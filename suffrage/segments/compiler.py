@@ -16,6 +16,7 @@ import shapely
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from suffrage.canvassing.models import Visit
 from suffrage.core.models import Campaign
 from suffrage.engagement.models import RSVP, Action, Event, Submission
 from suffrage.messaging.models import Delivery, Mailing
@@ -280,6 +281,10 @@ def _event(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) 
     return _exists(RSVP, EVENT_ENGAGEMENT[condition["op"]], event_id=condition["value"])
 
 
+def _visit(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
+    return _exists(Visit, outcome__in=condition["value"])
+
+
 def _segment(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
     segment = Segment.objects.get(pk=condition["value"], campaign_id=context.campaign_id)
     if segment.pk in stack:
@@ -318,6 +323,7 @@ CONDITIONS = {
     "mailing": _mailing,
     "form": _form,
     "event": _event,
+    "visit": _visit,
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from suffrage.canvassing.models import Outcome
 from suffrage.people.models import Channel, CustomField, LegalBasis, Source, SupportLevel
 from suffrage.roll.selectors import AGE_BANDS as ROLL_AGE_BANDS
 
@@ -42,6 +43,8 @@ MAILING_OPS = ("received", "opened", "clicked")
 # they would come to an event (or are on its waiting list), or came.
 FORM_OPS = ("submitted",)
 EVENT_OPS = ("rsvp", "waitlist", "attended")
+# Canvassing: the person was met at a door or called, and this happened.
+VISIT_OUTCOMES = tuple(Outcome.values)
 FLAGS = {"member": "is_member", "volunteer": "is_volunteer", "donor": "is_donor"}
 CONSENT_STATES = ("granted", "withdrawn", "unknown")
 CUSTOM_OPS: dict[str, tuple[str, ...]] = {
@@ -97,6 +100,7 @@ FIELDS: dict[str, FieldSpec] = {
     "mailing": FieldSpec(gettext_lazy("Email"), MAILING_OPS, "mailing"),
     "form": FieldSpec(gettext_lazy("Form or petition"), FORM_OPS, "form"),
     "event": FieldSpec(gettext_lazy("Event"), EVENT_OPS, "event"),
+    "visit": FieldSpec(gettext_lazy("Met at the door or called, with the outcome"), ("in",), "choices", VISIT_OUTCOMES),
 }
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from suffrage.canvassing.models import Outcome
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
 from suffrage.engagement.models import Action, Event
 from suffrage.messaging.models import Mailing
@@ -86,6 +87,7 @@ def _vocabulary(request: CampaignRequest, segment: Segment | None) -> dict[str, 
             "age_band": [(key, key) for key in AGE_BANDS],
             "flag": [(key, str(_(key))) for key in FLAGS],
             "support_level": [(c, str(label)) for c, label in SupportLevel.choices],
+            "visit": [(c, str(label)) for c, label in Outcome.choices],
         },
         "tags": list(Tag.objects.filter(campaign=request.campaign).order_by("name").values_list("name", flat=True)),
         "stations": [(s.code, s.name) for s in stations],

@@ -1,7 +1,7 @@
 """Segments can target engagement: who signed a petition, who came to an event."""
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from suffrage.segments.compiler import context_for, segment_people
 from suffrage.segments.language import FilterError
@@ -35,7 +35,18 @@ def test_event_conditions_tell_coming_waiting_and_came(campaign):
 
 
 def test_another_campaigns_form_or_event_is_refused(campaign, other_campaign):
-    with pytest.raises(FilterError, match="no such form"):
+    with translation.override("en"), pytest.raises(FilterError, match="no such form"):
         people(campaign, "form", "submitted", ActionFactory(campaign=other_campaign).pk)
-    with pytest.raises(FilterError, match="no such event"):
+    with translation.override("en"), pytest.raises(FilterError, match="no such event"):
         people(campaign, "event", "rsvp", EventFactory(campaign=other_campaign).pk)
+
+
+def test_people_met_at_the_door_are_a_segment_by_outcome(campaign):
+    from tests.factories import PersonFactory, VisitFactory
+
+    talked = VisitFactory(
+        door__turf__canvass__campaign=campaign, person=PersonFactory(campaign=campaign), outcome="opened"
+    )
+    VisitFactory(door__turf__canvass__campaign=campaign, person=PersonFactory(campaign=campaign), outcome="refused")
+    VisitFactory(door__turf__canvass__campaign=campaign, outcome="opened")  # a door, nobody named
+    assert people(campaign, "visit", "in", ["opened"]) == {talked.person}

@@ -281,3 +281,11 @@ def test_page_views_are_counted_per_day(campaign):
     from suffrage.engagement.models import PageView
 
     assert PageView.objects.get(campaign=campaign, page="action:1").count == 2
+
+
+def test_a_visit_lands_on_the_timeline(campaign):
+    from tests.factories import VisitFactory
+
+    person = PersonFactory(campaign=campaign)
+    visit = VisitFactory(door__turf__canvass__campaign=campaign, person=person, outcome="opened")
+    assert [entry.item for entry in person_timeline(person) if entry.kind == "visit"] == [visit]

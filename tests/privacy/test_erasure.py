@@ -19,6 +19,7 @@ from suffrage.privacy import erasure
 from suffrage.privacy.models import RightsRequest, Suppression, suppression_digest
 from tests.factories import (
     ActionFactory,
+    CallTargetFactory,
     CallToActionFactory,
     ConsentEventFactory,
     DeliveryFactory,
@@ -42,6 +43,7 @@ from tests.factories import (
     SubmissionFactory,
     TagFactory,
     TrackingEventFactory,
+    VisitFactory,
 )
 
 EMAIL = "anne.legall@example.org"
@@ -148,6 +150,8 @@ def _everything(campaign, owner):
     SubmissionFactory(action=ActionFactory(campaign=campaign), person=person, answers={"message": "Anne, du port"})
     RSVPFactory(event=EventFactory(campaign=campaign), person=person)
     ResponseFactory(call=CallToActionFactory(campaign=campaign), person=person)
+    VisitFactory(door__turf__canvass__campaign=campaign, person=person, answers={"1": "Logement"}, note="Anne")
+    CallTargetFactory(canvass__campaign=campaign, person=person)
     # A record merged into this one earlier: its history is the person's too.
     twin = PersonFactory(campaign=campaign, first_names="Anne", usage_name="Le Gall")
     PersonEmailFactory(person=twin, address="anne.pro@example.org")
