@@ -24,18 +24,11 @@ from suffrage.canvassing.forms import AssignForm, CallForm, CanvassForm, Questio
 from suffrage.canvassing.models import REVISIT, CallTarget, Canvass, Question, Turf
 from suffrage.canvassing.planning import ASSIGNMENT_DAYS, canvass_plan_start, turf_assign
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.core.forms import errors_to_form
 from suffrage.elections.models import PriorityRanking
 from suffrage.messaging.rendering import markdown_to_html
 from suffrage.segments.models import Segment
 from suffrage.territory.maps import map_geojson
-
-
-def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.message_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _canvass(request: CampaignRequest, canvass_id: int) -> Canvass:
@@ -105,7 +98,7 @@ def canvass_edit(request: CampaignRequest, canvass_id: int | None = None) -> Htt
         try:
             services.canvass_save(canvass=saved, actor=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Canvass saved."))
             return redirect("canvassing:detail", request.campaign.slug, saved.pk)
@@ -188,7 +181,7 @@ def questions(request: CampaignRequest, canvass_id: int) -> HttpResponseBase:
         try:
             services.question_save(question=form.save(commit=False), actor=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Question added."))
             return redirect("canvassing:questions", request.campaign.slug, canvass.pk)
@@ -203,7 +196,7 @@ def question_edit(request: CampaignRequest, question_id: int) -> HttpResponseBas
         try:
             services.question_save(question=form.save(commit=False), actor=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Question saved."))
             return redirect("canvassing:questions", request.campaign.slug, question.canvass_id)

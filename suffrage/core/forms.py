@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from suffrage.core.models import CalendarElection, Campaign
@@ -60,3 +61,14 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("By (email contains)"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def errors_to_form(form: forms.BaseForm, error: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """A service's ValidationError shown on the form: beside its field when the form has
+    it (`rename` maps a model field to the form field that edits it), above otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field_name, errors in error.message_dict.items():
+        target = (rename or {}).get(field_name, field_name)
+        form.add_error(target if target in form.fields else None, errors)

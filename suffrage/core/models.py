@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -82,6 +83,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def language(self) -> str:
+        """The campaign's first language: the one its automatic messages speak."""
+        return str(self.languages[0]) if self.languages else settings.LANGUAGE_CODE
 
 
 class CalendarElection(models.Model):

@@ -40,3 +40,9 @@ def decrypt_json(token: str) -> dict[str, Any]:
     clear = decrypt(token)
     loaded = json.loads(clear) if clear else {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def secret_digest(secret: str) -> str:
+    """What is stored of a secret sent in a link (a confirmation, a double opt-in):
+    the link proves itself against it; a database dump cannot rebuild the link."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -8,7 +8,6 @@ never on a name alone, records where it came from and the consent it carried
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
+from suffrage.core.secrets import secret_digest
 from suffrage.engagement.models import (
     RSVP,
     Action,
@@ -235,22 +235,17 @@ def _consents_record(person: Person, consents: dict[str, int], *, source: str, f
         )
 
 
-def _secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _link(name: str, *args: Any) -> str:
     return f"{settings.SITE_URL}{reverse(name, args=args)}"
 
 
-def _email_of(person: Person, data: dict[str, Any]) -> str:
+def _email_of(data: dict[str, Any]) -> str:
     return str(data.get("email") or "")
 
 
 def _with_language(campaign: Campaign) -> Any:
     """Automatic messages in the campaign's first language."""
-    languages = campaign.languages or [settings.LANGUAGE_CODE]
-    return translation.override(languages[0])
+    return translation.override(campaign.language)
 
 
 # --- Forms and petitions ---------------------------------------------------------------------
@@ -271,7 +266,7 @@ def submission_record(*, action: Action, data: dict[str, Any], ip: str | None = 
     arrival = person_arrive(
         campaign=campaign, data=data, source=source, detail=action.title[:200], consenting=bool(consents)
     )
-    person, email = arrival.person, _email_of(arrival.person, data)
+    person, email = arrival.person, _email_of(data)
     confirm = bool(action.double_opt_in and consents and email)
     secret = secrets.token_urlsafe(24) if confirm else ""
     submission = Submission.objects.create(
@@ -284,7 +279,7 @@ def submission_record(*, action: Action, data: dict[str, Any], ip: str | None = 
         show_name=bool(action.public_signers and data.get("show_name")),
         via=via,
         ip=ip,
-        confirm_hash=_secret_hash(secret) if secret else "",
+        confirm_hash=secret_digest(secret) if secret else "",
         confirmed_at=None if confirm else timezone.now(),
     )
     if not confirm:
@@ -337,7 +332,7 @@ def submission_for_secret(*, campaign: Campaign, secret: str) -> Submission | No
     """The submission a double opt-in link points at (the confirm page shows it first)."""
     return (
         Submission.objects.select_related("action", "person")
-        .filter(campaign=campaign, confirm_hash=_secret_hash(secret))
+        .filter(campaign=campaign, confirm_hash=secret_digest(secret))
         .first()
     )
 
@@ -348,7 +343,7 @@ def submission_confirm(*, campaign: Campaign, secret: str, ip: str | None = None
     submission = (
         Submission.objects.select_for_update()
         .select_related("action", "person")
-        .filter(campaign=campaign, confirm_hash=_secret_hash(secret))
+        .filter(campaign=campaign, confirm_hash=secret_digest(secret))
         .first()
     )
     if submission is None:
@@ -400,7 +395,7 @@ def rsvp_record(
     if rsvp is not None and rsvp.status != RSVP.Status.CANCELLED:
         # Anyone can type an address: an existing place is left as it is, and its
         # holder gets their ticket again (to change it, they follow its link).
-        email = _email_of(person, data)
+        email = _email_of(data)
         if email:
             _rsvp_confirmation(rsvp, email, again=True)
         return rsvp
@@ -420,7 +415,7 @@ def rsvp_record(
         obj=person,
         changes={"event": [None, event.title], "status": [None, rsvp.status]},
     )
-    email = _email_of(person, data)
+    email = _email_of(data)
     if email:
         _rsvp_confirmation(rsvp, email)
     return rsvp

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
 from suffrage.core.audit import audit_record
 from suffrage.core.exports import safe_cell
+from suffrage.core.forms import errors_to_form
 from suffrage.engagement import selectors, services
 from suffrage.engagement.fields import catalogue
 from suffrage.engagement.forms import (
@@ -43,13 +44,12 @@ from suffrage.people.services import tag_get_or_create
 EMBED_SNIPPETS = "engagement/public/_embed_snippets.html"
 
 
+# The event form edits the times as local date and time fields.
+EVENT_FIELDS = {"starts_at": "starts_local", "ends_at": "ends_local"}
+
+
 def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.message_dict.items():
-            target = {"starts_at": "starts_local", "ends_at": "ends_local"}.get(field_name, field_name)
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+    errors_to_form(form, error, EVENT_FIELDS)
 
 
 def public_url(name: str, *args: Any) -> str:

@@ -292,7 +292,7 @@ def _send_batch(campaign: Campaign, notices: list[Notice]) -> list[str]:
     recorded as soon as known. What an unexpected error leaves unsent goes back."""
     unsent = list(notices)
     outcomes: list[str] = []
-    with override(campaign.languages[0] if campaign.languages else None):
+    with override(campaign.language):
         try:
             blocked = _blocked(campaign, {notice.to for notice in notices})
             for notice in [notice for notice in notices if notice.to in blocked]:

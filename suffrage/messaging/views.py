@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
+from suffrage.core.forms import errors_to_form
 from suffrage.messaging import selectors, services
 from suffrage.messaging.engine import message_for, prepare
 from suffrage.messaging.forms import (
@@ -29,15 +30,6 @@ from suffrage.messaging.models import Delivery, EmailTemplate, Mailing, Sender, 
 from suffrage.messaging.rendering import TemplateError, links_in
 from suffrage.messaging.transports import transport_kinds
 from suffrage.people.models import Person
-
-
-def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.message_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
 
 # --- Mailings ---------------------------------------------------------------------------
 
@@ -79,7 +71,7 @@ def mailing_edit(request: CampaignRequest, mailing_id: int | None = None) -> Htt
                 campaign=request.campaign, values=form.cleaned_data, actor=request.user, mailing=mailing
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Mailing saved."))
             return redirect("messaging:detail", request.campaign.slug, saved.pk)
@@ -244,7 +236,7 @@ def template_edit(request: CampaignRequest, template_id: int | None = None) -> H
                 campaign=request.campaign, values=form.cleaned_data, actor=request.user, template=template
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Template saved."))
             return redirect("messaging:templates", request.campaign.slug)
@@ -318,7 +310,7 @@ def transport_edit(request: CampaignRequest, transport_id: int | None = None) ->
                 transport=transport,
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Transport saved."))
             return redirect("messaging:transports", request.campaign.slug)

@@ -5,7 +5,6 @@ requests, objection, and the public page's confirmation links."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
-from suffrage.core.secrets import decrypt_json
+from suffrage.core.secrets import decrypt_json, secret_digest
 from suffrage.messaging.models import TransportConfig
 from suffrage.messaging.transports import kinds_for, transport_kind
 from suffrage.messaging.transports.base import SmsMessage
@@ -75,10 +74,6 @@ def is_suppressed(campaign: Campaign, channel: str, value: str) -> bool:
 # --- Rights requests ------------------------------------------------------------------
 
 VERIFICATION_HOURS = 48
-
-
-def _secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -152,7 +147,7 @@ def public_request_start(*, campaign: Campaign, kind: str, email: str, name: str
     Verification.objects.create(
         request=request,
         channel="email",
-        secret_hash=_secret_hash(secret),
+        secret_hash=secret_digest(secret),
         expires_at=timezone.now() + datetime.timedelta(hours=VERIFICATION_HOURS),
     )
     audit_record(action="rights_request.public", campaign=campaign, obj=request, changes={"kind": kind})
@@ -179,7 +174,7 @@ def valid_verification(*, campaign: Campaign, secret: str) -> Verification | Non
     """The confirmation behind a link, while it is valid."""
     return (
         Verification.objects.select_related("request")
-        .filter(request__campaign=campaign, secret_hash=_secret_hash(secret), expires_at__gt=timezone.now())
+        .filter(request__campaign=campaign, secret_hash=secret_digest(secret), expires_at__gt=timezone.now())
         .first()
     )
 
@@ -252,7 +247,7 @@ def public_request_by_phone(*, campaign: Campaign, kind: str, phone: str, name: 
     verification = Verification.objects.create(
         request=request,
         channel="sms",
-        secret_hash=_secret_hash(f"{request.pk}:{code}"),
+        secret_hash=secret_digest(f"{request.pk}:{code}"),
         expires_at=timezone.now() + datetime.timedelta(minutes=CODE_MINUTES),
     )
     audit_record(action="rights_request.public", campaign=campaign, obj=request, changes={"kind": kind})
@@ -300,7 +295,7 @@ def public_code_check(*, campaign: Campaign, reference: str, code: str) -> Verif
         return None
     if verification.expires_at <= timezone.now() or verification.attempts >= MAX_CODE_ATTEMPTS:
         return "expired"
-    if not secrets.compare_digest(verification.secret_hash, _secret_hash(f"{verification.request_id}:{code.strip()}")):
+    if not secrets.compare_digest(verification.secret_hash, secret_digest(f"{verification.request_id}:{code.strip()}")):
         verification.attempts += 1
         verification.save(update_fields=["attempts"])
         return "wrong"
