@@ -45,13 +45,16 @@ PERSON_FIELDS = {
 }
 
 
-def catalogue(campaign: Campaign) -> dict[str, FieldSpec]:
-    """What an organiser may put on a form: person fields and the campaign's custom
-    fields, except sensitive ones (an opinion is not collected by a web form)."""
-    custom = CustomField.objects.filter(campaign=campaign, sensitive=False)
-    return PERSON_FIELDS | {
-        f"custom:{field.key}": FieldSpec(f"custom:{field.key}", field.label, field.kind) for field in custom
-    }
+def _public_custom_fields(campaign: Campaign) -> dict[str, CustomField]:
+    """The campaign's custom fields a form may ask, by form key: not the sensitive ones
+    (an opinion is not collected by a web form)."""
+    return {f"custom:{field.key}": field for field in CustomField.objects.filter(campaign=campaign, sensitive=False)}
+
+
+def catalogue(campaign: Campaign, customs: dict[str, CustomField] | None = None) -> dict[str, FieldSpec]:
+    """What an organiser may put on a form: person fields and public custom fields."""
+    customs = _public_custom_fields(campaign) if customs is None else customs
+    return PERSON_FIELDS | {key: FieldSpec(key, field.label, field.kind) for key, field in customs.items()}
 
 
 def _form_field(spec: FieldSpec, required: bool, custom: CustomField | None) -> forms.Field:
@@ -123,8 +126,8 @@ def build_form(
     extra: dict[str, forms.Field] | None = None,
 ) -> PublicForm:
     """The form for these fields ([{"key", "required", "label"}]) and consent wordings."""
-    specs = catalogue(campaign)
-    customs = {f"custom:{f.key}": f for f in CustomField.objects.filter(campaign=campaign, sensitive=False)}
+    customs = _public_custom_fields(campaign)
+    specs = catalogue(campaign, customs)
     form = PublicForm(data, campaign=campaign)
     form.fields.pop("website")
     for item in chosen:
