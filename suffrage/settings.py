@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "suffrage.messaging",
     "suffrage.engagement",
     "suffrage.canvassing",
+    "suffrage.texting",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

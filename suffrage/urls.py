@@ -5,6 +5,7 @@ from django.urls import include, path
 from suffrage.engagement import demo_site
 from suffrage.messaging import public as mail_public
 from suffrage.privacy import views as privacy_views
+from suffrage.texting import inbound as sms_inbound
 
 urlpatterns = [
     # Reached by recipients and providers, outside any campaign's pages.
@@ -12,6 +13,7 @@ urlpatterns = [
     path("m/<str:token>/o.gif", mail_public.opened, name="mail_open"),
     path("u/<str:token>/", mail_public.unsubscribe, name="mail_unsubscribe"),
     path("hooks/email/<uuid:key>/", mail_public.provider_webhook, name="mail_webhook"),
+    path("hooks/sms/<uuid:key>/", sms_inbound.sms_webhook, name="sms_webhook"),
     path("p/<slug:campaign_slug>/privacy/", privacy_views.public_request, name="privacy_public"),
     path("p/<slug:campaign_slug>/privacy/code/<str:reference>/", privacy_views.public_code, name="privacy_public_code"),
     path("p/<slug:campaign_slug>/privacy/<str:secret>/", privacy_views.public_verify, name="privacy_public_verify"),
@@ -33,5 +35,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/engagement/", include("suffrage.engagement.urls")),
     path("c/<slug:campaign_slug>/canvassing/", include("suffrage.canvassing.urls")),
     path("c/<slug:campaign_slug>/app/", include("suffrage.canvassing.mobile_urls")),
+    path("c/<slug:campaign_slug>/sms/", include("suffrage.texting.urls")),
     path("", include("suffrage.core.urls")),
 ]

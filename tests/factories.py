@@ -615,3 +615,47 @@ class CallTargetFactory(factory.django.DjangoModelFactory):
     canvass = factory.SubFactory(CanvassFactory, kind="phone")
     campaign = factory.LazyAttribute(lambda o: o.canvass.campaign)
     person = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.canvass.campaign))
+
+
+# --- text messages (texting) --------------------------------------------------------------
+
+
+class SmsTransportFactory(TransportConfigFactory):
+    kind = "sms_file"
+    settings = factory.LazyFunction(lambda: {"folder": "tests"})
+
+
+class SmsMailingFactory(MailingFactory):
+    channel = "sms"
+    sender = None
+    transport = factory.SubFactory(SmsTransportFactory, campaign=factory.SelfAttribute("..campaign"))
+    subject = ""
+    body = "Bonjour {{ first_name }}, réunion publique jeudi à 19h."
+    footer = ""
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "texting.Conversation"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    number = factory.Sequence(lambda n: f"+3361234{n:04d}")
+
+
+class TextFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "texting.Text"
+
+    conversation = factory.SubFactory(ConversationFactory)
+    direction = "in"
+    body = "Bonjour, où est le bureau de vote ?"
+    status = "received"
+
+
+class CannedAnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "texting.CannedAnswer"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    title = factory.Sequence(lambda n: f"Réponse {n}")
+    body = "Votre bureau de vote est indiqué sur votre carte électorale."

@@ -48,4 +48,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "door_id": lambda campaign: factories.DoorFactory(turf__canvass__campaign=campaign).pk,
     "visit_id": lambda campaign: factories.VisitFactory(door__turf__canvass__campaign=campaign).pk,
     "target_id": lambda campaign: factories.CallTargetFactory(canvass__campaign=campaign).pk,
+    "sms_id": lambda campaign: factories.SmsMailingFactory(campaign=campaign).pk,
+    "conversation_id": lambda campaign: factories.ConversationFactory(campaign=campaign).pk,
+    "answer_id": lambda campaign: factories.CannedAnswerFactory(campaign=campaign).pk,
 }

@@ -23,6 +23,7 @@ from email.headerregistry import Address
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
@@ -107,7 +108,8 @@ def release(mailing: Mailing) -> None:
     Mailing.objects.filter(pk=mailing.pk, sending_by=WORKER_ID).update(sending_by="")
 
 
-def claim(mailing: Mailing, size: int = CLAIM_SIZE) -> list[Delivery]:
+def claim(mailing: Mailing, size: int | None = None) -> list[Delivery]:
+    size = size or CLAIM_SIZE
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     with transaction.atomic():
@@ -145,6 +147,19 @@ class Prepared:
         variant = delivery.variant or self.mailing.ab_winner or "a"
         return self.variants.get(variant, self.variants["a"])
 
+    def message(self, delivery: Delivery) -> OutgoingMessage:
+        return message_for(self, delivery)
+
+    def parts(self, message: Any) -> int:
+        return 0  # emails are not billed by the part
+
+    def tells_source(self, delivery: Delivery) -> bool:
+        """Whether this message carries the first-contact notice (GDPR art. 14)."""
+        return bool(delivery.person.notice_owed)
+
+    def batch_recorded(self) -> None:
+        """Called once a batch's outcomes are written (nothing to do for emails)."""
+
 
 def compile_mailing(mailing: Mailing, subject: str | None = None) -> CompiledMessage:
     options = mail_settings(mailing.campaign)
@@ -160,14 +175,18 @@ def compile_mailing(mailing: Mailing, subject: str | None = None) -> CompiledMes
     )
 
 
-def build_transport(config: TransportConfig, dkim: DkimKey | None) -> Transport:
+def build_transport(config: TransportConfig, dkim: DkimKey | None) -> Any:
+    """The transport of this configuration, ready to open (an SMS one is told where its
+    provider is to post receipts and replies)."""
     kind = transport_kind(config.kind)
-    transport: Transport = kind.build(config.settings, decrypt_json(config.secrets), dkim)
-    return transport
+    options = dict(config.settings)
+    if kind.channel == "sms":
+        options["webhook_url"] = f"{settings.SITE_URL}/hooks/sms/{config.webhook_key}/"
+    return kind.build(options, decrypt_json(config.secrets), dkim)
 
 
 def sender_dkim(mailing: Mailing) -> DkimKey | None:
-    return dkim_key_of(mailing.sender)
+    return dkim_key_of(mailing.sender) if mailing.sender else None
 
 
 def dkim_key_of(sender: Sender) -> DkimKey | None:
@@ -180,12 +199,18 @@ def dkim_key_of(sender: Sender) -> DkimKey | None:
     )
 
 
-def prepare(mailing: Mailing) -> Prepared:
+def prepare(mailing: Mailing) -> Any:
+    """What a worker computes once per mailing (`Prepared`, or texting's for text messages)."""
+    if mailing.channel == Mailing.Channel.SMS:
+        from suffrage.texting.sending import sms_prepare
+
+        return sms_prepare(mailing)
     variants = {"a": compile_mailing(mailing)}
     if mailing.subject_b:
         variants["b"] = compile_mailing(mailing, mailing.subject_b)
     options = mail_settings(mailing.campaign)
     sender = mailing.sender
+    assert sender is not None  # an email mailing has one (the form requires it)
     return Prepared(
         mailing=mailing,
         variants=variants,
@@ -271,7 +296,7 @@ def message_for(prepared: Prepared, delivery: Delivery) -> OutgoingMessage:
 class Outcomes:
     """What happened to the messages since the last flush."""
 
-    sent: dict[int, str] = field(default_factory=dict)  # delivery id -> provider id
+    sent: dict[int, tuple[str, int]] = field(default_factory=dict)  # delivery id -> (provider id, parts)
     retry: list[tuple[Delivery, str]] = field(default_factory=list)
     failed: list[tuple[Delivery, str]] = field(default_factory=list)
     noticed: list[int] = field(default_factory=list)  # people told where their data came from
@@ -287,14 +312,21 @@ class Outcomes:
 def flush(mailing: Mailing, outcomes: Outcomes) -> None:
     now = timezone.now()
     with transaction.atomic():
-        with_ids = {pk: provider for pk, provider in outcomes.sent.items() if provider}
-        Delivery.objects.filter(pk__in=[pk for pk in outcomes.sent if pk not in with_ids]).update(
+        # Emails without a provider id (SMTP) in one UPDATE; the others one by one.
+        plain = [pk for pk, (provider, parts) in outcomes.sent.items() if not provider and not parts]
+        Delivery.objects.filter(pk__in=plain).update(
             status=Delivery.Status.SENT, sent_at=now, attempts=F("attempts") + 1, error=""
         )
-        for pk, provider in with_ids.items():
-            Delivery.objects.filter(pk=pk).update(
-                status=Delivery.Status.SENT, sent_at=now, attempts=F("attempts") + 1, error="", provider_id=provider
-            )
+        for pk, (provider, parts) in outcomes.sent.items():
+            if provider or parts:
+                Delivery.objects.filter(pk=pk).update(
+                    status=Delivery.Status.SENT,
+                    sent_at=now,
+                    attempts=F("attempts") + 1,
+                    error="",
+                    provider_id=provider,
+                    parts=parts,
+                )
         for delivery, error in outcomes.retry:
             attempts = delivery.attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -316,8 +348,17 @@ def flush(mailing: Mailing, outcomes: Outcomes) -> None:
         Mailing.objects.filter(pk=mailing.pk, sending_by=WORKER_ID).update(heartbeat_at=now)
     for delivery, error in outcomes.failed:
         if error.startswith("permanent:"):
-            feedback.address_failed(mailing.campaign, delivery.address, error.removeprefix("permanent:"))
+            _address_failed(mailing, delivery.address, error.removeprefix("permanent:"))
     outcomes.clear()
+
+
+def _address_failed(mailing: Mailing, address: str, reason: str) -> None:
+    if mailing.channel == Mailing.Channel.SMS:
+        from suffrage.texting.sending import number_failed
+
+        number_failed(mailing.campaign, address, reason)
+    else:
+        feedback.address_failed(mailing.campaign, address, reason)
 
 
 class RateLimit:
@@ -336,27 +377,29 @@ class RateLimit:
         self.next_at = max(self.next_at, now) + self.interval
 
 
-def send_batch(prepared: Prepared, batch: list[Delivery], limit: RateLimit) -> None:
+def send_batch(prepared: Any, batch: list[Delivery], limit: RateLimit) -> None:
     outcomes = Outcomes()
     unsent = list(batch)
     try:
         for delivery in batch:
             limit.wait()
+            message = prepared.message(delivery)
             try:
-                result = prepared.transport.send(message_for(prepared, delivery))
+                result = prepared.transport.send(message)
             except TemporaryFailure as error:
                 outcomes.retry.append((delivery, str(error)))
             except PermanentFailure as error:
                 outcomes.failed.append((delivery, f"permanent:{error}"))
             else:
-                outcomes.sent[delivery.pk] = result.provider_id
-                if delivery.person.notice_owed:
+                outcomes.sent[delivery.pk] = (result.provider_id, prepared.parts(message))
+                if prepared.tells_source(delivery):
                     outcomes.noticed.append(delivery.person_id)
             unsent.remove(delivery)
             if len(outcomes) >= FLUSH_EVERY:
                 flush(prepared.mailing, outcomes)
     finally:
         flush(prepared.mailing, outcomes)
+        prepared.batch_recorded()
         if unsent:  # stopped early: give the rest back
             Delivery.objects.filter(pk__in=[d.pk for d in unsent], status=Delivery.Status.CLAIMED).update(
                 status=Delivery.Status.QUEUED, claimed_by="", claimed_at=None
@@ -387,7 +430,11 @@ def mailing_run(mailing_id: int, *, max_batches: int | None = None) -> RunResult
 
 
 def _send(mailing: Mailing, max_batches: int | None) -> RunResult:
-    prepared = prepare(mailing)
+    try:
+        prepared = prepare(mailing)
+    except TransportConfigurationError as error:
+        _pause(mailing, str(error))
+        return RunResult("stopped")
     prepared.transport.open()
     try:
         return _run_batches(prepared, RateLimit(prepared.rate_per_second), max_batches)
@@ -398,14 +445,14 @@ def _send(mailing: Mailing, max_batches: int | None) -> RunResult:
         prepared.transport.close()
 
 
-def _run_batches(prepared: Prepared, limit: RateLimit, max_batches: int | None) -> RunResult:
+def _run_batches(prepared: Any, limit: RateLimit, max_batches: int | None) -> RunResult:
     mailing = prepared.mailing
     batches = 0
     while max_batches is None or batches < max_batches:
         mailing.refresh_from_db(fields=["status", "ab_winner"])
         if not mailing.is_running:
             return RunResult("stopped")
-        blocked_until = send_blocked_until(mailing.campaign, timezone.now())
+        blocked_until = send_blocked_until(mailing.campaign, timezone.now(), mailing.channel)
         if blocked_until is not None:
             return RunResult("blocked", blocked_until)
         batch = claim(mailing)

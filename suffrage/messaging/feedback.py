@@ -35,6 +35,7 @@ FIRST_TIME_FIELD = {
     TrackingEvent.Kind.OPENED: "opened_at",
     TrackingEvent.Kind.CLICKED: "clicked_at",
     TrackingEvent.Kind.BOUNCED: "bounced_at",
+    TrackingEvent.Kind.FAILED: "bounced_at",  # a text message not delivered
     TrackingEvent.Kind.COMPLAINED: "complained_at",
     TrackingEvent.Kind.UNSUBSCRIBED: "unsubscribed_at",
 }

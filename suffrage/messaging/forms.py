@@ -13,6 +13,16 @@ from suffrage.messaging.transports import kinds_for
 from suffrage.messaging.transports.base import TransportKind
 from suffrage.segments.models import Segment
 
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
 
 class MailingForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
@@ -76,15 +86,7 @@ class MailSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
-        ],
+        choices=WEEKDAYS,
         help_text=_("None ticked: every day."),
     )
 
@@ -183,6 +185,16 @@ class TransportForm(forms.Form):
                 help_text=_("Stored encrypted and never shown again. Leave blank to keep the current value.")
                 if transport
                 else "",
+            )
+        if kind.channel == "sms":
+            self.fields["price_per_part"] = forms.DecimalField(
+                label=_("Price of one SMS part (€)"),
+                required=False,
+                min_value=0,
+                max_digits=6,
+                decimal_places=4,
+                initial=transport.price_per_part if transport else None,
+                help_text=_("For the cost estimate shown before sending."),
             )
         if transport:
             self.fields["name"].initial = transport.name

@@ -114,6 +114,10 @@ class TransportConfig(models.Model):
     )
     # The provider's webhooks call /hooks/email/<key>/: unguessable, not the row id.
     webhook_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Text messages: what one part costs at this provider (the composer's estimate).
+    price_per_part = models.DecimalField(
+        _("price of one SMS part (€)"), max_digits=6, decimal_places=4, null=True, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -141,6 +145,13 @@ class EmailTemplate(models.Model):
 
 
 class Mailing(models.Model):
+    """A message to a segment, by email or by text message (`channel`): the same
+    engine sends both, one delivery per recipient."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
@@ -151,8 +162,12 @@ class Mailing(models.Model):
         SENT = "sent", _("Sent")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="mailings")
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     name = models.CharField(_("name"), max_length=150)
-    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="+", verbose_name=_("sender"))
+    # Emails only (a text message's sender id is in the campaign's SMS settings).
+    sender = models.ForeignKey(
+        Sender, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("sender")
+    )
     transport = models.ForeignKey(
         TransportConfig, on_delete=models.PROTECT, related_name="+", verbose_name=_("transport")
     )
@@ -168,6 +183,9 @@ class Mailing(models.Model):
     preheader = models.CharField(_("preheader"), max_length=200, blank=True)
     body = models.TextField(_("body (Markdown)"))
     footer = models.TextField(_("footer (Markdown)"))
+    # Text messages: what numbers without SMS consent (a rented list) receive instead,
+    # once; blank: they receive nothing. Only a "yes" to it lets later messages through.
+    consent_request = models.TextField(_("consent request"), blank=True)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.CharField(max_length=300, blank=True)
@@ -219,7 +237,8 @@ class Delivery(models.Model):
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
     address = models.CharField(max_length=254)
-    variant = models.CharField(max_length=1, blank=True)  # "a"/"b" in an A/B sample
+    # "a"/"b" in an A/B sample; "c": a text message's consent request instead of the message.
+    variant = models.CharField(max_length=1, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -228,6 +247,8 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # Text messages: the SMS parts billed. A database default: sends insert rows in raw SQL.
+    parts = models.PositiveSmallIntegerField(default=0, db_default=0)
     # What came back, first time only (the events table keeps every one).
     delivered_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -265,6 +286,8 @@ class Link(models.Model):
 class TrackingEvent(models.Model):
     class Kind(models.TextChoices):
         DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Not delivered")  # a text message's receipt
+        REPLIED = "replied", _("Replied")
         DEFERRED = "deferred", _("Delayed")
         BOUNCED = "bounced", _("Bounced")
         OPENED = "opened", _("Opened")

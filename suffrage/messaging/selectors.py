@@ -25,8 +25,8 @@ COUNTED = {
 }
 
 
-def mailings(campaign: Campaign) -> QuerySet[Mailing]:
-    return Mailing.objects.filter(campaign=campaign).select_related("segment", "sender")
+def mailings(campaign: Campaign, channel: str = Mailing.Channel.EMAIL) -> QuerySet[Mailing]:
+    return Mailing.objects.filter(campaign=campaign, channel=channel).select_related("segment", "sender", "transport")
 
 
 def mailing_numbers(mailing: Mailing) -> dict[str, int]:

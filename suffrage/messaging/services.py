@@ -88,6 +88,7 @@ def transport_save(
     rate_per_second: float,
     actor: User,
     transport: TransportConfig | None = None,
+    price_per_part: Any = None,
 ) -> TransportConfig:
     """Create or change a transport. A secret left blank keeps its stored value."""
     description = transport_kind(kind)
@@ -97,6 +98,7 @@ def transport_save(
         if values.get(name_):
             secrets[name_] = values[name_]
     transport.name, transport.rate_per_second = name, rate_per_second
+    transport.price_per_part = price_per_part
     transport.settings = {key: values.get(key, "") for key in description.settings_fields}
     try:
         description.build(transport.settings, secrets, None)  # refuses settings that cannot work
@@ -303,7 +305,7 @@ def deliveries_create(mailing: Mailing) -> int:
 def _ready_to_send(mailing: Mailing) -> None:
     if mailing.segment is None:
         raise ValidationError(_("Choose the segment to send to."))
-    refusal = send_refusal(mailing.campaign, timezone.now())
+    refusal = send_refusal(mailing.campaign, timezone.now(), mailing.channel)
     if refusal:
         raise ValidationError(refusal)
 
@@ -317,7 +319,7 @@ def mailing_send(*, mailing: Mailing, actor: User, at: datetime.datetime | None 
     if mailing.segment is None:
         raise ValidationError(_("Choose the segment to send to."))
     if at is not None and at > timezone.now():
-        refusal = send_refusal(mailing.campaign, at)
+        refusal = send_refusal(mailing.campaign, at, mailing.channel)
         if refusal:
             raise ValidationError(refusal)
         mailing.status, mailing.scheduled_at = Mailing.Status.SCHEDULED, at
@@ -348,12 +350,20 @@ def mailing_start(*, mailing: Mailing, actor: User | None) -> Mailing:
         context=context_for(mailing.campaign, can_sensitive=True),  # see segment_audience
     )
     mailing.snapshot = snapshot
-    mailing.audience = audience_breakdown(_snapshot_people(snapshot.pk))
-    mailing.save(update_fields=["snapshot", "audience"])
-    _links_record(mailing)
-    count = deliveries_create(mailing)
+    people = _snapshot_people(snapshot.pk)
+    if mailing.channel == Mailing.Channel.SMS:
+        from suffrage.texting import sending
+
+        mailing.audience = sending.audience_breakdown(mailing, people)
+        mailing.save(update_fields=["snapshot", "audience"])
+        count = sending.sms_deliveries_create(mailing, people)
+    else:
+        mailing.audience = audience_breakdown(people)
+        mailing.save(update_fields=["snapshot", "audience"])
+        _links_record(mailing)
+        count = deliveries_create(mailing)
     mailing.status = Mailing.Status.SENDING
-    if mailing.subject_b:
+    if mailing.subject_b and mailing.channel == Mailing.Channel.EMAIL:
         _ab_split(mailing)
         mailing.status = Mailing.Status.TESTING
         mailing.ab_decide_at = timezone.now() + datetime.timedelta(hours=mailing.ab_wait_hours)
@@ -441,7 +451,7 @@ def mailing_pause(*, mailing: Mailing, actor: User) -> None:
 def mailing_resume(*, mailing: Mailing, actor: User | None) -> None:
     if mailing.status != Mailing.Status.PAUSED:
         raise ValidationError(_("Only a paused mailing can be resumed."))
-    refusal = send_refusal(mailing.campaign, timezone.now())
+    refusal = send_refusal(mailing.campaign, timezone.now(), mailing.channel)
     if refusal:
         raise ValidationError(refusal)
     if mailing.started_at is None:
@@ -449,7 +459,8 @@ def mailing_resume(*, mailing: Mailing, actor: User | None) -> None:
         mailing.save(update_fields=["status"])
         mailing_start(mailing=mailing, actor=actor)
         return
-    status = Mailing.Status.TESTING if mailing.subject_b and not mailing.ab_winner else Mailing.Status.SENDING
+    testing = mailing.subject_b and not mailing.ab_winner and mailing.channel == Mailing.Channel.EMAIL
+    status = Mailing.Status.TESTING if testing else Mailing.Status.SENDING
     Mailing.objects.filter(pk=mailing.pk).update(status=status, status_reason="")
     audit_record(action="mailing.resume", campaign=mailing.campaign, obj=mailing, actor=actor)
     _enqueue(mailing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -56,7 +57,8 @@ def mailing_list(request: CampaignRequest) -> HttpResponse:
 
 @campaign_view("messaging.edit_mailings")
 def mailing_edit(request: CampaignRequest, mailing_id: int | None = None) -> HttpResponseBase:
-    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id) if mailing_id else None
+    email = Mailing.Channel.EMAIL
+    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id, channel=email) if mailing_id else None
     if mailing is not None and not mailing.is_editable:
         return redirect("messaging:detail", request.campaign.slug, mailing.pk)
     initial: dict[str, Any] = {"footer": services.default_footer()}
@@ -81,7 +83,7 @@ def mailing_edit(request: CampaignRequest, mailing_id: int | None = None) -> Htt
 
 @campaign_view("messaging.view_mailings")
 def mailing_detail(request: CampaignRequest, mailing_id: int) -> HttpResponse:
-    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id)
+    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id, channel=Mailing.Channel.EMAIL)
     numbers = selectors.mailing_numbers(mailing)
     context: dict[str, Any] = {
         "mailing": mailing,
@@ -115,7 +117,7 @@ def mailing_progress(request: CampaignRequest, mailing_id: int) -> HttpResponse:
 @campaign_view("messaging.view_mailings")
 def mailing_preview(request: CampaignRequest, mailing_id: int) -> HttpResponse:
     """The message as one person would receive it (HTML shown in a sandboxed frame)."""
-    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id)
+    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id, channel=Mailing.Channel.EMAIL)
     person_id = request.GET.get("person", "")
     people = services.segment_audience(mailing) if mailing.segment else Person.objects.filter(campaign=request.campaign)
     person = people.filter(pk=int(person_id)).first() if person_id.isdigit() else people.order_by("pk").first()
@@ -140,12 +142,12 @@ def example_person(campaign: Any) -> Person:
     return Person(campaign=campaign, first_names="Camille", usage_name="Exemple", source="manual")
 
 
+# Send, schedule, pause, resume, cancel: the same for emails and text messages.
+SENDING_ACTIONS = {name: "messaging.send_mailings" for name in ("send", "schedule", "pause", "resume", "cancel")}
+
+
 ACTIONS = {
-    "send": "messaging.send_mailings",
-    "schedule": "messaging.send_mailings",
-    "pause": "messaging.send_mailings",
-    "resume": "messaging.send_mailings",
-    "cancel": "messaging.send_mailings",
+    **SENDING_ACTIONS,
     "ab_decide": "messaging.send_mailings",
     "test": "messaging.edit_mailings",
     "check_links": "messaging.edit_mailings",
@@ -154,7 +156,7 @@ ACTIONS = {
 
 @campaign_view("messaging.view_mailings", methods=("POST",))
 def mailing_action(request: CampaignRequest, mailing_id: int, action: str) -> HttpResponseBase:
-    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id)
+    mailing = campaign_object_or_404(Mailing, request.campaign, pk=mailing_id, channel=Mailing.Channel.EMAIL)
     if action not in ACTIONS:
         raise Http404
     if not can(request, ACTIONS[action]):
@@ -167,7 +169,8 @@ def mailing_action(request: CampaignRequest, mailing_id: int, action: str) -> Ht
     return redirect("messaging:detail", request.campaign.slug, mailing.pk)
 
 
-def _act(request: CampaignRequest, mailing: Mailing, action: str) -> None:
+def sending_act(request: CampaignRequest, mailing: Mailing, action: str) -> None:
+    """One of SENDING_ACTIONS on a mailing of either channel, with its message to the user."""
     actor = request.user
     if action == "send":
         services.mailing_send(mailing=mailing, actor=actor)
@@ -188,8 +191,13 @@ def _act(request: CampaignRequest, mailing: Mailing, action: str) -> None:
             "Cancelled: %(count)s message will not be sent.", "Cancelled: %(count)s messages will not be sent.", count
         )
         messages.success(request, text % {"count": count})
+
+
+def _act(request: CampaignRequest, mailing: Mailing, action: str) -> None:
+    if action in SENDING_ACTIONS:
+        sending_act(request, mailing, action)
     elif action == "ab_decide":
-        winner = services.ab_decide(mailing=mailing, actor=actor)
+        winner = services.ab_decide(mailing=mailing, actor=request.user)
         messages.success(request, _("Subject %(winner)s goes to the rest.") % {"winner": winner.upper()})
     elif action == "test":
         _test_send(request, mailing)
@@ -305,6 +313,7 @@ def transport_edit(request: CampaignRequest, transport_id: int | None = None) ->
                 kind=kind,
                 name=values.pop("name"),
                 rate_per_second=values.pop("rate_per_second"),
+                price_per_part=values.pop("price_per_part", None),
                 values=values,
                 actor=request.user,
                 transport=transport,
@@ -314,7 +323,8 @@ def transport_edit(request: CampaignRequest, transport_id: int | None = None) ->
         else:
             messages.success(request, _("Transport saved."))
             return redirect("messaging:transports", request.campaign.slug)
-    webhook = request.build_absolute_uri(f"/hooks/email/{transport.webhook_key}/") if transport else ""
+    hook = "sms" if description.channel == "sms" else "email"
+    webhook = f"{settings.SITE_URL}/hooks/{hook}/{transport.webhook_key}/" if transport else ""
     return render(
         request,
         "messaging/transport_form.html",
@@ -322,7 +332,7 @@ def transport_edit(request: CampaignRequest, transport_id: int | None = None) ->
             "form": form,
             "label": description.label,
             "transport": transport,
-            "webhook": webhook if description.tracking_view else "",
+            "webhook": webhook if description.tracking_view or description.inbound else "",
         },
     )
 

@@ -88,7 +88,7 @@ def people_for_list(people: QuerySet[Person]) -> QuerySet[Person]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime.datetime
-    kind: str  # "audit", "consent", "note", "message", "submission", "rsvp", "visit"
+    kind: str  # "audit", "consent", "note", "message", "submission", "rsvp", "visit", "text"
     item: Any
 
 
@@ -97,6 +97,13 @@ def person_messages(person_id: int) -> QuerySet[Any]:
     from suffrage.messaging.models import Delivery
 
     return Delivery.objects.filter(person_id=person_id, sent_at__isnull=False).select_related("mailing")
+
+
+def person_texts(person_id: int) -> QuerySet[Any]:
+    """What this person and the campaign wrote each other in text conversations."""
+    from suffrage.texting.models import Text
+
+    return Text.objects.filter(conversation__person_id=person_id).select_related("conversation", "author")
 
 
 def person_engagement(person_id: int) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
@@ -135,6 +142,7 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
         (TimelineEntry(submission.created_at, "submission", submission) for submission in submissions),
         (TimelineEntry(rsvp.created_at, "rsvp", rsvp) for rsvp in rsvps),
         (TimelineEntry(visit.recorded_at, "visit", visit) for visit in visits),
+        (TimelineEntry(text.at, "text", text) for text in person_texts(person.pk)),
     )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 

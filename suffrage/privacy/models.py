@@ -30,10 +30,11 @@ class Suppression(models.Model):
         COMPLAINT = "complaint", _("Spam complaint")
         ERASURE = "erasure", _("Erasure request")
         OBJECTION = "objection", _("Objection: no contact at all")
+        STOP = "stop", _("Replied STOP to a text message")
         MANUAL = "manual", _("Added by hand")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(_("channel"), max_length=10)  # "email" or "phone"
+    channel = models.CharField(_("channel"), max_length=10)  # "email", "phone" or "sms" (texts only)
     digest = models.CharField(max_length=64, default="")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     detail = models.CharField(_("detail"), max_length=300, blank=True)

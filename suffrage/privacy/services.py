@@ -56,8 +56,9 @@ def _mark_held(campaign: Campaign, channel: str, value: str) -> None:
     if channel == "email":
         usable = PersonEmail.objects.filter(campaign=campaign, address=value.strip().lower(), status="ok")
         usable.update(status=PersonEmail.Status.SUPPRESSED)
-    else:
+    elif channel == "phone":
         PersonPhone.objects.filter(campaign=campaign, number=value.strip()).update(suppressed=True)
+    # "sms": the number stays usable for calls; the texts' audience filters it out.
 
 
 def suppressed_among(campaign_id: int, channel: str, values: Iterable[str]) -> set[str]:

@@ -22,6 +22,7 @@ from tests.factories import (
     CallTargetFactory,
     CallToActionFactory,
     ConsentEventFactory,
+    ConversationFactory,
     DeliveryFactory,
     DuplicateDismissalFactory,
     EventFactory,
@@ -42,6 +43,7 @@ from tests.factories import (
     SocialProfileFactory,
     SubmissionFactory,
     TagFactory,
+    TextFactory,
     TrackingEventFactory,
     VisitFactory,
 )
@@ -152,6 +154,7 @@ def _everything(campaign, owner):
     ResponseFactory(call=CallToActionFactory(campaign=campaign), person=person)
     VisitFactory(door__turf__canvass__campaign=campaign, person=person, answers={"1": "Logement"}, note="Anne")
     CallTargetFactory(canvass__campaign=campaign, person=person)
+    TextFactory(conversation=ConversationFactory(campaign=campaign, person=person), body="Anne : je viendrai")
     # A record merged into this one earlier: its history is the person's too.
     twin = PersonFactory(campaign=campaign, first_names="Anne", usage_name="Le Gall")
     PersonEmailFactory(person=twin, address="anne.pro@example.org")

@@ -8,7 +8,22 @@ from importlib import import_module
 
 from suffrage.messaging.transports.base import TransportKind
 
-FOLDERS = ("smtp", "brevo", "mailjet", "amazon_ses", "postmark", "mailgun", "sendgrid", "sink", "twilio", "sms_file")
+FOLDERS = (
+    "smtp",
+    "brevo",
+    "mailjet",
+    "amazon_ses",
+    "postmark",
+    "mailgun",
+    "sendgrid",
+    "sink",
+    "twilio",
+    "vonage",
+    "brevo_sms",
+    "ovh",
+    "smpp",
+    "sms_file",
+)
 
 
 @cache

@@ -93,6 +93,10 @@ class TransportKind:
     # For providers: anymail's tracking webhook view class (bounces, complaints…).
     tracking_view: Any = None
     channel: str = "email"  # or "sms": build() then returns an SmsTransport
+    # For SMS providers: (request: InboundRequest, settings, secrets) -> list[SmsEvent],
+    # raising SignatureError; and what the provider expects as the answer (body, type).
+    inbound: Any = None
+    inbound_answer: tuple[str, str] = ("", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,52 @@ class SmsMessage:
     to: str
     body: str
     sender_id: str = ""  # alphanumeric sender or a number; the transport's default if blank
+    # Our reference for the message (a delivery's token), for providers that echo a
+    # client reference back in their receipts.
+    reference: str = ""
 
 
 class SmsTransport(Protocol):
+    """A text-message transport. `build()` receives in its settings `webhook_url`: the
+    absolute address of /hooks/sms/<key>/ where this transport's receipts and replies
+    are to be posted (providers that take a callback per message are given it)."""
+
+    def open(self) -> None: ...
+
     def send(self, message: SmsMessage) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmsEvent:
+    """What a provider tells about a text message or a number, in our terms.
+
+    kind: "delivered" or "failed" (a receipt, `provider_id` names the message),
+    "reply" (the person wrote to us: `text`), "opt_out" (the provider's own STOP
+    handling told us the number objects), "opt_in" (the number said START)."""
+
+    kind: str
+    number: str  # the person's number, E.164 with its "+"
+    provider_id: str = ""
+    text: str = ""
+    reason: str = ""  # for "failed": the provider's code and words
+    permanent: bool = False  # for "failed": this number will never receive (invalid, landline, barred)
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """A provider's call to our webhook, as received (signatures are checked on it)."""
+
+    method: str
+    url: str  # the absolute address called, query string included
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    params: dict[str, str]  # query string and form fields, merged
+
+
+class SignatureError(Exception):
+    """A webhook call whose signature (or secret) does not verify: refused, nothing read."""
 
 
 @dataclass(frozen=True)

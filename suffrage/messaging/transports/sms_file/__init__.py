@@ -17,10 +17,17 @@ class SmsFileTransport:
     def __init__(self, folder: str) -> None:
         self.path = Path(settings.MAIL_SINK_DIR) / (folder or "default") / "sms.jsonl"
 
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
     def send(self, message: SmsMessage) -> SendResult:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as sink:
-            sink.write(json.dumps({"to": message.to, "from": message.sender_id, "body": message.body}) + "\n")
+            line = {"to": message.to, "from": message.sender_id, "body": message.body, "reference": message.reference}
+            sink.write(json.dumps(line) + "\n")
         return SendResult()
 
 
