@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from suffrage.core.models import Campaign
 from suffrage.messaging.models import Delivery, Mailing
@@ -54,19 +55,23 @@ def signature(options: SmsSettings) -> str:
 
 
 def stop_mention(options: SmsSettings) -> str:
-    """The opt-out mention added to every message (not removable)."""
-    if options.stop_number:
-        return _("STOP to %(number)s") % {"number": options.stop_number}
-    return _("Reply STOP to opt out")
+    """The opt-out mention added to every message (not removable), in the campaign's language."""
+    with override(options.campaign.language):
+        if options.stop_number:
+            return _("STOP to %(number)s") % {"number": options.stop_number}
+        return _("Reply STOP to opt out")
 
 
-def frame(options: SmsSettings, text: str) -> tuple[str, str]:
+def frame(options: SmsSettings) -> tuple[str, str]:
     """What comes before and after the author's text."""
     return f"{signature(options)}: ", f" {stop_mention(options)}"
 
 
 def consent_question(options: SmsSettings, request: str) -> str:
-    return f"{request.strip()} {_('Reply YES to agree.')}"
+    """A consent request as sent: the author's words, then how to say yes."""
+    with override(options.campaign.language):
+        how = _("Reply YES to agree.")
+    return f"{request.strip()} {how}"
 
 
 def render(parts: list[Part], values: dict[str, str]) -> str:
@@ -126,7 +131,7 @@ def sms_prepare(mailing: Mailing, *, with_transport: bool = True) -> SmsPrepared
     from suffrage.messaging.engine import build_transport
 
     options = sms_settings(mailing.campaign)
-    prefix, suffix = frame(options, mailing.body)
+    prefix, suffix = frame(options)
     transport = build_transport(mailing.transport, None) if with_transport else None
     return SmsPrepared(
         mailing=mailing,

@@ -208,7 +208,7 @@ def conversation_reply(*, conversation: Conversation, text: str, actor: User) ->
     if transport is None:
         raise ValidationError(_("No SMS provider is configured for this campaign."))
     options = sms_settings(campaign)
-    prefix, suffix = frame(options, text)
+    prefix, suffix = frame(options)
     body = f"{prefix}{text.strip()}{suffix}"
     message = SmsMessage(to=conversation.number, body=body, sender_id=options.sender_id)
     try:

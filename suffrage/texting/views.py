@@ -83,7 +83,7 @@ def sms_list(request: CampaignRequest) -> HttpResponse:
 
 def _frame_text(request: CampaignRequest) -> str:
     """Signature and STOP mention around any text: counted by the composer's counter."""
-    prefix, suffix = frame(sms_settings(request.campaign), "")
+    prefix, suffix = frame(sms_settings(request.campaign))
     return prefix + suffix
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 from django.utils.functional import Promise
 from hypothesis import given
 from hypothesis import strategies as st
 
 from suffrage.texting.holidays import easter_sunday, french_public_holidays, is_public_holiday
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages in English, whatever the French catalogue says."""
+    with translation.override("en"):
+        yield
+
 
 years = st.integers(min_value=1900, max_value=2200)
 

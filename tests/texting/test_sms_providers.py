@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
 
 from suffrage.messaging.transports import transport_kind
 from suffrage.messaging.transports.base import (
@@ -28,6 +29,14 @@ from suffrage.messaging.transports.base import (
     TemporaryFailure,
     TransportConfigurationError,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages in English, whatever the French catalogue says."""
+    with translation.override("en"):
+        yield
+
 
 WEBHOOK = "https://crm.example/hooks/sms/k3y/"
 
