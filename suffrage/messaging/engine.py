@@ -11,6 +11,7 @@ Memory stays flat: only one batch of recipients is held at a time."""
 
 from __future__ import annotations
 
+import collections
 import datetime
 import html
 import logging
@@ -312,21 +313,15 @@ class Outcomes:
 def flush(mailing: Mailing, outcomes: Outcomes) -> None:
     now = timezone.now()
     with transaction.atomic():
-        # Emails without a provider id (SMTP) in one UPDATE; the others one by one.
-        plain = [pk for pk, (provider, parts) in outcomes.sent.items() if not provider and not parts]
-        Delivery.objects.filter(pk__in=plain).update(
+        Delivery.objects.filter(pk__in=list(outcomes.sent)).update(
             status=Delivery.Status.SENT, sent_at=now, attempts=F("attempts") + 1, error=""
         )
-        for pk, (provider, parts) in outcomes.sent.items():
-            if provider or parts:
-                Delivery.objects.filter(pk=pk).update(
-                    status=Delivery.Status.SENT,
-                    sent_at=now,
-                    attempts=F("attempts") + 1,
-                    error="",
-                    provider_id=provider,
-                    parts=parts,
-                )
+        # Provider ids and SMS parts differ per message: one UPDATE … CASE for all of them.
+        detailed = [
+            Delivery(pk=pk, provider_id=provider, parts=parts) for pk, (provider, parts) in outcomes.sent.items()
+        ]
+        if any(delivery.provider_id or delivery.parts for delivery in detailed):
+            Delivery.objects.bulk_update(detailed, ["provider_id", "parts"])
         for delivery, error in outcomes.retry:
             attempts = delivery.attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -362,19 +357,28 @@ def _address_failed(mailing: Mailing, address: str, reason: str) -> None:
 
 
 class RateLimit:
-    """At most `per_second` messages a second from this worker."""
+    """At most `per_second` messages in any one second from this worker, as providers
+    count them: a sliding window over the last sends, so that time lost to a flush or
+    a claim is made up afterwards without ever putting more than the limit in one
+    second. MARGIN keeps clear of the provider's clock and the network's jitter."""
+
+    MARGIN = 0.02  # seconds
 
     def __init__(self, per_second: float) -> None:
-        self.interval = 1 / per_second if per_second > 0 else 0
-        self.next_at = time.monotonic()
+        self.size = max(1, int(per_second)) if per_second > 0 else 0
+        # The span in which `size` messages may go: one second, longer under 1/s.
+        self.span = self.size / per_second if per_second > 0 else 0
+        self.sent: collections.deque[float] = collections.deque(maxlen=self.size or 1)
 
     def wait(self) -> None:
-        if not self.interval:
+        if not self.size:
             return
-        now = time.monotonic()
-        if self.next_at > now:
-            time.sleep(self.next_at - now)
-        self.next_at = max(self.next_at, now) + self.interval
+        if len(self.sent) == self.size:
+            free_at = self.sent[0] + self.span + self.MARGIN
+            now = time.monotonic()
+            if free_at > now:
+                time.sleep(free_at - now)
+        self.sent.append(time.monotonic())
 
 
 def send_batch(prepared: Any, batch: list[Delivery], limit: RateLimit) -> None:
