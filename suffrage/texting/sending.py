@@ -205,10 +205,9 @@ def sms_deliveries_create(mailing: Mailing, people: QuerySet[Person]) -> int:
     _insert(mailing, people.filter(reachable(Channel.SMS)), variant="")
     if mailing.consent_request.strip():
         _insert(mailing, people.filter(may_be_asked(mailing.campaign)), variant=CONSENT_REQUEST)
-    queued = Delivery.objects.filter(mailing=mailing, status=Delivery.Status.QUEUED)
-    numbers = dict(queued.values_list("address", "pk"))
-    blocked = suppressed_among(mailing.campaign_id, Channel.SMS, numbers)
-    Delivery.objects.filter(pk__in=[numbers[number] for number in blocked]).update(
+    queued = list(Delivery.objects.filter(mailing=mailing, status=Delivery.Status.QUEUED).values_list("pk", "address"))
+    blocked = suppressed_among(mailing.campaign_id, Channel.SMS, {number for _pk, number in queued})
+    Delivery.objects.filter(pk__in=[pk for pk, number in queued if number in blocked]).update(
         status=Delivery.Status.CANCELLED, error=_("Number on the suppression list.")
     )
     return Delivery.objects.filter(mailing=mailing).count()

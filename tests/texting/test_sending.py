@@ -264,3 +264,14 @@ def test_pause_resume_and_cancel_work_as_for_emails(campaign, texting, twilio, m
     engine.mailing_run(mailing.pk, max_batches=1)
     assert mailings.mailing_cancel(mailing=Mailing.objects.get(pk=mailing.pk), actor=manager) == 1
     assert len(twilio.received) == 2
+
+
+def test_a_suppressed_number_shared_by_two_people_is_texted_to_neither(campaign, texting, manager):
+    first, second = texter(campaign, "+33655555555"), texter(campaign, "+33655555555")
+    suppression_add(campaign=campaign, channel="sms", value="+33655555555", reason=Suppression.Reason.STOP)
+    mailing = texting["mailing"]()
+    mailings.mailing_send(mailing=mailing, actor=manager)
+    statuses = set(
+        Delivery.objects.filter(mailing=mailing, person__in=[first, second]).values_list("status", flat=True)
+    )
+    assert statuses == {Delivery.Status.CANCELLED}

@@ -23,23 +23,16 @@ import phonenumbers
 from django.utils.translation import gettext
 
 from suffrage.messaging.transports.base import InboundRequest, SignatureError, TemporaryFailure
+from suffrage.texting.gsm import is_gsm  # a leaf module: the alphabet, no models
 
 TIMEOUT = 15.0
 DEFAULT_REGION = "FR"
 
-# GSM 03.38: the basic table (the escape 0x1B excluded) and its extension table. A
-# text made of these characters only is sent in 7-bit encoding (160 characters a
-# part); anything else ("ç", "ê", "’", emoji) needs UCS-2 (70 characters a part).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-
 
 def is_gsm7(text: str) -> bool:
-    """True when every character of `text` is in the GSM 7-bit alphabet."""
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    """True when every character of `text` is in the GSM 7-bit alphabet (160 characters
+    a part); else the provider must be told to send UCS-2 (70 a part)."""
+    return all(is_gsm(char) for char in text)
 
 
 def e164(number: str, region: str = DEFAULT_REGION) -> str:
