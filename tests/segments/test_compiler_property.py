@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from suffrage.canvassing.models import Outcome, Visit
+from suffrage.engagement.models import RSVP, Action, Event, Submission
 from suffrage.messaging.models import Delivery, Mailing, Sender, TransportConfig
 from suffrage.people.models import CustomField, PersonEmail, PersonPhone, PostalAddress, Tag
 from suffrage.privacy.services import suppression_add
@@ -27,6 +29,7 @@ SOURCES = ["manual", "import", "web_form", "event"]
 BASES = ["consent", "member", "legitimate_interest"]
 QUARTIERS = ["centre", "bellevue", "recouvrance"]
 THEMES = ["transports", "logement", "ecole"]
+OUTCOMES = list(Outcome.values)
 TODAY = datetime.date.today()
 TODAY_AT = datetime.datetime.now(datetime.UTC)
 
@@ -50,6 +53,9 @@ def build_population(campaign, size=70, seed=3):
     CustomField.objects.create(campaign=campaign, key="dons", label="Dons", kind="number")
     CustomField.objects.create(campaign=campaign, key="themes", label="Thèmes", kind="multiple", choices=THEMES)
     mailing = mailing_for(campaign)
+    action = factories.ActionFactory(campaign=campaign)
+    event = factories.EventFactory(campaign=campaign)
+    door = factories.DoorFactory(turf__canvass__campaign=campaign, turf__campaign=campaign)
     version = factories.RollVersionFactory(campaign=campaign)
     model = factories.MatchModelFactory(version=version, index_path="matched")
     for index in range(size):
@@ -95,6 +101,7 @@ def build_population(campaign, size=70, seed=3):
                 opened_at=TODAY_AT if sent and rng.random() < 0.5 else None,
                 clicked_at=TODAY_AT if sent and rng.random() < 0.3 else None,
             )
+        _engagement(rng, person, action, event, door)
         if rng.random() < 0.5:
             PersonPhone.objects.create(
                 person=person, campaign=campaign, number=f"+3361234{index:04d}", sms_capable=rng.random() < 0.7
@@ -119,6 +126,19 @@ def build_population(campaign, size=70, seed=3):
             factories.RollLinkFactory(model=model, campaign=campaign, entry=entry, person=person, status=status)
 
 
+def _engagement(rng, person, action, event, door):
+    """Forms (confirmed or awaiting confirmation), RSVPs (coming, waiting, cancelled,
+    checked in or not) and visits with their outcomes."""
+    if rng.random() < 0.4:
+        factories.SubmissionFactory(action=action, person=person, status=rng.choice(["confirmed", "pending"]))
+    if rng.random() < 0.4:
+        checked_in = TODAY_AT if rng.random() < 0.4 else None
+        status = rng.choice(["going", "waitlist", "cancelled"])
+        factories.RSVPFactory(event=event, person=person, status=status, checked_in_at=checked_in)
+    for _visit in range(rng.choice([0, 0, 1, 2])):
+        factories.VisitFactory(door=door, person=person, outcome=rng.choice(OUTCOMES))
+
+
 def mailing_for(campaign):
     sender = Sender.objects.create(campaign=campaign, name="S", email="s@example.org")
     transport = TransportConfig.objects.create(campaign=campaign, name="T", kind="sink")
@@ -138,6 +158,9 @@ def facts_of(campaign):
             "tags": set(person.tags.values_list("name", flat=True)),
             "emails": sum(email.status == "ok" for email in PersonEmail.objects.filter(person=person)),
             "deliveries": list(Delivery.objects.filter(person=person)),
+            "submissions": list(Submission.objects.filter(person=person).values_list("action_id", "status")),
+            "rsvps": list(RSVP.objects.filter(person=person)),
+            "visits": set(Visit.objects.filter(person=person).values_list("outcome", flat=True)),
             "phones": list(PersonPhone.objects.filter(person=person).values_list("sms_capable", flat=True)),
             "addresses": address_rows,
             "links": links,
@@ -262,7 +285,19 @@ def holds(condition, facts):
             d.mailing_id == value and (d.status == "sent" if wanted == "status" else getattr(d, wanted) is not None)
             for d in facts["deliveries"]
         )
+    if field == "form":
+        return (value, "confirmed") in facts["submissions"]
+    if field == "event":
+        return any(rsvp.event_id == value and _rsvp_is(rsvp, condition["op"]) for rsvp in facts["rsvps"])
+    if field == "visit":
+        return bool(facts["visits"] & set(value))
     raise AssertionError(field)
+
+
+def _rsvp_is(rsvp, op):
+    if op == "attended":
+        return rsvp.checked_in_at is not None
+    return rsvp.status == {"rsvp": "going", "waitlist": "waitlist"}[op]
 
 
 def evaluate(node, facts):
@@ -345,6 +380,11 @@ CONDITION = st.one_of(
         lambda op: {"field": "mailing", "op": op, "value": "MAILING"},
         st.sampled_from(["received", "opened", "clicked"]),
     ),
+    st.just({"field": "form", "op": "submitted", "value": "ACTION"}),
+    st.builds(
+        lambda op: {"field": "event", "op": op, "value": "EVENT"}, st.sampled_from(["rsvp", "waitlist", "attended"])
+    ),
+    st.builds(lambda v: {"field": "visit", "op": "in", "value": v}, some(OUTCOMES)),
 )
 NODE = st.recursive(
     CONDITION,
@@ -357,14 +397,16 @@ NODE = st.recursive(
 )
 
 
-def with_mailing(node, mailing_id):
-    """The strategies cannot know the mailing's id: put it in place of "MAILING"."""
+def with_ids(node, ids):
+    """The strategies cannot know the mailing's, form's or event's id: put them in place
+    of "MAILING", "ACTION" and "EVENT"."""
     if isinstance(node, dict):
         return {
-            key: mailing_id if value == "MAILING" else with_mailing(value, mailing_id) for key, value in node.items()
+            key: ids[value] if isinstance(value, str) and value in ids else with_ids(value, ids)
+            for key, value in node.items()
         }
     if isinstance(node, list):
-        return [with_mailing(child, mailing_id) for child in node]
+        return [with_ids(child, ids) for child in node]
     return node
 
 
@@ -377,7 +419,12 @@ def population(campaign):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(node=NODE)
 def test_the_query_and_the_python_reading_agree(campaign, population, node):
-    node = with_mailing(node, Mailing.objects.get(campaign=campaign).pk)
+    ids = {
+        "MAILING": Mailing.objects.get(campaign=campaign).pk,
+        "ACTION": Action.objects.get(campaign=campaign).pk,
+        "EVENT": Event.objects.get(campaign=campaign).pk,
+    }
+    node = with_ids(node, ids)
     document = {"version": 1, "filter": node}
     context = context_for(campaign, can_sensitive=True)
     selected = set(segment_people(campaign, document, context).values_list("pk", flat=True))
