@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "suffrage.engagement",
     "suffrage.canvassing",
     "suffrage.texting",
+    "suffrage.social",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

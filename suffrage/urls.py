@@ -36,5 +36,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/canvassing/", include("suffrage.canvassing.urls")),
     path("c/<slug:campaign_slug>/app/", include("suffrage.canvassing.mobile_urls")),
     path("c/<slug:campaign_slug>/sms/", include("suffrage.texting.urls")),
+    path("c/<slug:campaign_slug>/social/", include("suffrage.social.urls")),
     path("", include("suffrage.core.urls")),
 ]

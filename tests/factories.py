@@ -659,3 +659,27 @@ class CannedAnswerFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     title = factory.Sequence(lambda n: f"Réponse {n}")
     body = "Votre bureau de vote est indiqué sur votre carte électorale."
+
+
+# --- social networks ------------------------------------------------------------------------
+
+
+class SocialAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.SocialAccount"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    network = "mastodon"
+    name = factory.Sequence(lambda n: f"Compte {n}")
+    handle = "@campagne@mastodon.example"
+    server = "https://mastodon.example"
+
+
+class ProfileSuggestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.ProfileSuggestion"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    candidate = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.campaign))
+    network = "instagram"
+    handle = factory.Sequence(lambda n: f"profil{n}")

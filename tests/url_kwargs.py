@@ -51,4 +51,6 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "sms_id": lambda campaign: factories.SmsMailingFactory(campaign=campaign).pk,
     "conversation_id": lambda campaign: factories.ConversationFactory(campaign=campaign).pk,
     "answer_id": lambda campaign: factories.CannedAnswerFactory(campaign=campaign).pk,
+    "account_id": lambda campaign: factories.SocialAccountFactory(campaign=campaign).pk,
+    "suggestion_id": lambda campaign: factories.ProfileSuggestionFactory(campaign=campaign).pk,
 }

@@ -36,6 +36,7 @@ KIND_PERMISSIONS = {
     "address_points": "territory.import_territory",
     "census": "territory.import_territory",
     "roll": "roll.import_roll",
+    "social": "people.import_people",
 }
 
 HANDLERS = {
@@ -44,6 +45,7 @@ HANDLERS = {
     "address_points": "suffrage.territory.importing.AddressPointsImporter",
     "census": "suffrage.territory.census.CensusImporter",
     "roll": "suffrage.roll.importing.RollImporter",
+    "social": "suffrage.social.importing.SocialImporter",
 }
 
 

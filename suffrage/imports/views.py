@@ -119,7 +119,7 @@ def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     if batch.kind == "roll":
         return roll_batch(request, batch)
-    if batch.kind in ("results", "address_points", "census"):
+    if batch.kind in ("results", "address_points", "census", "social"):
         return _reference_batch(request, batch)
     targets = targets_for(request.campaign.pk)
     initial = {
@@ -183,6 +183,8 @@ def _reference_batch(request: CampaignRequest, batch: ImportBatch) -> HttpRespon
 
 
 def _format_label(batch: ImportBatch) -> str:
+    if batch.kind == "social":
+        return str(batch.settings.get("source_detail", ""))
     if batch.kind == "results":
         return _(detect_format(batch.headers).label)
     if batch.kind == "census":

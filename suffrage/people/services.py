@@ -369,15 +369,17 @@ def _move(queryset: models.QuerySet[Any], keep: Person, unique_field: str | None
 
 
 def _move_engagement(other: Person, keep: Person) -> None:
-    """Form answers, RSVPs (one per event), answers to calls to action and text
-    conversations follow the person."""
+    """Form answers, RSVPs (one per event), answers to calls to action, text
+    conversations and suggested social matches follow the person."""
     from suffrage.engagement.models import RSVP, Response, Submission
+    from suffrage.social.models import ProfileSuggestion
     from suffrage.texting.models import Conversation
 
     _move(Submission.objects.filter(person=other), keep)
     _move(RSVP.objects.filter(person=other), keep, "event")
     _move(Response.objects.filter(person=other), keep)
     Conversation.objects.filter(person=other).update(person=keep)
+    ProfileSuggestion.objects.filter(candidate=other).update(candidate=keep)
 
 
 @transaction.atomic

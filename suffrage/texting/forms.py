@@ -97,7 +97,7 @@ class SmsSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         return self._words("yes_words")
 
     def clean_sender_id(self) -> str:
-        value = self.cleaned_data.get("sender_id", "").strip()
+        value = str(self.cleaned_data.get("sender_id", "")).strip()
         if value and not value.lstrip("+").isdigit() and (len(value) > 11 or not value.isalnum() or value.isdigit()):
             raise forms.ValidationError(
                 _("A sender name has at most 11 letters and digits, with at least one letter (no spaces).")

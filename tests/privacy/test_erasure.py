@@ -34,6 +34,7 @@ from tests.factories import (
     PersonFactory,
     PersonPhoneFactory,
     PostalAddressFactory,
+    ProfileSuggestionFactory,
     ResponseFactory,
     RightsRequestFactory,
     RollLinkFactory,
@@ -155,6 +156,7 @@ def _everything(campaign, owner):
     VisitFactory(door__turf__canvass__campaign=campaign, person=person, answers={"1": "Logement"}, note="Anne")
     CallTargetFactory(canvass__campaign=campaign, person=person)
     TextFactory(conversation=ConversationFactory(campaign=campaign, person=person), body="Anne : je viendrai")
+    ProfileSuggestionFactory(campaign=campaign, candidate=person, handle="anne.legall")
     # A record merged into this one earlier: its history is the person's too.
     twin = PersonFactory(campaign=campaign, first_names="Anne", usage_name="Le Gall")
     PersonEmailFactory(person=twin, address="anne.pro@example.org")
