@@ -5,6 +5,7 @@ from django.urls import include, path
 from suffrage.engagement import demo_site
 from suffrage.messaging import public as mail_public
 from suffrage.privacy import views as privacy_views
+from suffrage.social import hooks as social_hooks
 from suffrage.texting import inbound as sms_inbound
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("u/<str:token>/", mail_public.unsubscribe, name="mail_unsubscribe"),
     path("hooks/email/<uuid:key>/", mail_public.provider_webhook, name="mail_webhook"),
     path("hooks/sms/<uuid:key>/", sms_inbound.sms_webhook, name="sms_webhook"),
+    path("hooks/social/<uuid:key>/", social_hooks.lead_webhook, name="social_webhook"),
     path("p/<slug:campaign_slug>/privacy/", privacy_views.public_request, name="privacy_public"),
     path("p/<slug:campaign_slug>/privacy/code/<str:reference>/", privacy_views.public_code, name="privacy_public_code"),
     path("p/<slug:campaign_slug>/privacy/<str:secret>/", privacy_views.public_verify, name="privacy_public_verify"),

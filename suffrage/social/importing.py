@@ -76,6 +76,15 @@ def _line(record: SocialRecord | None, problems: list[RowProblem], *, row: int =
     listed = json.dumps([{"field": p.field, "message": p.message} for p in problems], ensure_ascii=False)
     if record is None:
         return ["", str(row), *[""] * (len(COLUMNS) - 3), listed]
+    return [*record_cells(record), listed]
+
+
+def record_values(record: SocialRecord) -> dict[str, str]:
+    """A record as the importer reads a line of the batch's file."""
+    return dict(zip(COLUMNS, [*record_cells(record), "[]"], strict=True))
+
+
+def record_cells(record: SocialRecord) -> list[str]:
     return [
         record.network,
         str(record.row),
@@ -93,7 +102,6 @@ def _line(record: SocialRecord | None, problems: list[RowProblem], *, row: int =
         record.consent_wording,
         json.dumps(record.answers, ensure_ascii=False) if record.answers else "",
         record.collected_at.isoformat() if record.collected_at else "",
-        listed,
     ]
 
 
@@ -101,14 +109,14 @@ def _line(record: SocialRecord | None, problems: list[RowProblem], *, row: int =
 
 
 class SocialImporter:
+    """The pipeline's row handler for kind "social"."""
+
     uses_mapping = False
     chunk_rows = None
 
     def __init__(self, batch: ImportBatch) -> None:
-        self.batch = batch
-        self.campaign = batch.campaign
-        self.detail = str(batch.settings.get("source_detail", "")) or batch.original_name
-        self.legal_basis = batch.legal_basis or LegalBasis.LEGITIMATE_INTEREST
+        detail = str(batch.settings.get("source_detail", "")) or batch.original_name
+        self.arrivals = Arrivals(batch.campaign, detail, batch.legal_basis or LegalBasis.LEGITIMATE_INTEREST)
         self.header = batch.headers
 
     def process(self, rows: list[MappedRow]) -> list[Verdict]:
@@ -125,11 +133,19 @@ class SocialImporter:
         ]
         if not values.get("network"):
             return Verdict(ImportRow.Verdict.REJECTED, messages=messages)
-        verdict = self._arrive(values)
+        verdict = self.arrivals.arrive(values)
         verdict.messages = messages + verdict.messages
         return verdict
 
-    def _arrive(self, values: dict[str, str]) -> Verdict:
+
+class Arrivals:
+    """Where each lead or follower goes: the person with its email or phone, a
+    profile already known, a suggestion, or a new social-only contact."""
+
+    def __init__(self, campaign: Any, detail: str, legal_basis: str) -> None:
+        self.campaign, self.detail, self.legal_basis = campaign, detail, legal_basis
+
+    def arrive(self, values: dict[str, str]) -> Verdict:
         phone = self._phone(values)
         if values["email"] or phone is not None:
             return self._with_channels(values, phone)

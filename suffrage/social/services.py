@@ -71,7 +71,8 @@ def client_for(account: SocialAccount) -> Any:
     if account.network == Network.BLUESKY:
         options = {"service": account.server} if account.server else {}
         return BlueskyClient(handle=account.handle, app_password=secrets.get("app_password", ""), **options)
-    return GraphClient(account.handle, secrets.get("page_token", ""), app_secret=secrets.get("app_secret", ""))
+    graph = {"base_url": account.server} if account.server else {}  # a pinned Graph API version
+    return GraphClient(account.handle, secrets.get("page_token", ""), app_secret=secrets.get("app_secret", ""), **graph)
 
 
 # --- Imports -----------------------------------------------------------------------------------
@@ -165,3 +166,31 @@ def suggestion_decide(*, suggestion: ProfileSuggestion, same: bool, actor: User)
         actor=actor,
         changes={"network": suggestion.network, "handle": suggestion.handle},
     )
+
+
+# --- Lead Ads webhook -----------------------------------------------------------------------------
+
+
+def leads_receive(*, account: SocialAccount, payload: dict[str, Any]) -> int:
+    """Leads announced by Meta's webhook: each read from the Graph API and brought in
+    like a Lead Ads file's row (found by email or phone, the platform's consent kept).
+    Returns how many arrived; one that cannot be read is logged on the account."""
+    from suffrage.social.clients.facebook import leadgen_ids
+    from suffrage.social.importing import Arrivals, record_values
+
+    client = client_for(account)
+    detail = _("Lead Ads (%(page)s)") % {"page": account.name}
+    arrivals = Arrivals(account.campaign, detail, LegalBasis.LEGITIMATE_INTEREST)
+    count = 0
+    for leadgen_id in leadgen_ids(payload):
+        try:
+            record = client.lead(leadgen_id)
+        except ApiError as error:
+            SocialAccount.objects.filter(pk=account.pk).update(last_error=str(error)[:300])
+            continue
+        with transaction.atomic():
+            arrivals.arrive(record_values(record))
+        count += 1
+    if count:
+        audit_record(action="social.leads_received", campaign=account.campaign, obj=account, changes={"leads": count})
+    return count

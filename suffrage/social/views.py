@@ -4,6 +4,7 @@ waiting for a decision."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
@@ -82,7 +83,8 @@ def account_edit(request: CampaignRequest, account_id: int | None = None) -> Htt
         else:
             messages.success(request, _("Account saved."))
             return redirect("social:home", request.campaign.slug)
-    return render(request, "social/account_form.html", {"form": form, "account": account})
+    webhook = f"{settings.SITE_URL}/hooks/social/{account.webhook_key}/" if account else ""
+    return render(request, "social/account_form.html", {"form": form, "account": account, "webhook": webhook})
 
 
 @campaign_view("social.import_social")
