@@ -57,6 +57,7 @@ def test_the_composer_counts_parts_and_names_the_characters_that_make_it_unicode
     page = context.new_page()
     sign_in(page, live_server, campaign.owner)
     page.goto(f"{live_server.url}/c/brest/sms/new/")
+    page.wait_for_load_state("load")
     counter = page.locator("#sms-count")
 
     page.locator("textarea[name=body]").fill("Réunion jeudi à 19h, venez nombreux")
@@ -87,6 +88,7 @@ def test_a_volunteer_answers_their_conversation_from_a_phone(browser, live_serve
     sign_in(page, live_server, volunteer)
     page.goto(f"{live_server.url}/c/brest/sms/inbox/")
     page.get_by_role("link", name="Anne").first.click()
+    page.wait_for_load_state("load")  # the page's scripts (deferred) are running from here
     expect(page.locator(".thread")).to_contain_text("Où voter ?")
     page.get_by_role("button", name="Bureau de vote").click()
     expect(page.locator("textarea[name=text]")).to_have_value("Votre bureau est à l'école Jean Macé.")
