@@ -118,7 +118,7 @@ def _format_from_filename(filename: str) -> str:
     if file_format is None:
         raise ImportFileError(
             _("%(name)s is not a supported file: upload a CSV (.csv, .txt) or Excel (.xlsx) file.")
-            % {"name": _shown(Path(filename).name)}
+            % {"name": value_shown(Path(filename).name)}
         )
     return file_format
 
@@ -128,7 +128,7 @@ def _check_size(path: Path, limits: ImportLimits) -> None:
     if size > limits.max_bytes:
         raise ImportFileError(
             _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": _megabytes(size), "limit": _megabytes(limits.max_bytes)}
+            % {"size": megabytes_shown(size), "limit": megabytes_shown(limits.max_bytes)}
         )
 
 
@@ -151,7 +151,7 @@ def _read_headers(records: Iterator[tuple[int, list[str]]], file_format: str, li
     if len(headers) > limits.max_columns:
         raise ImportFileError(
             _("The file has %(count)s columns; the limit is %(limit)s.")
-            % {"count": _number(len(headers)), "limit": _number(limits.max_columns)}
+            % {"count": number_shown(len(headers)), "limit": number_shown(limits.max_columns)}
         )
     _check_cell_lengths(row_number, headers, limits)
     _check_distinct(headers)
@@ -170,7 +170,7 @@ def _check_distinct(headers: list[str]) -> None:
     if repeated:
         raise ImportFileError(
             _("These column names appear more than once: %(names)s. Each column needs its own name.")
-            % {"names": ", ".join(_shown(name) for name in repeated.values())}
+            % {"names": ", ".join(value_shown(name) for name in repeated.values())}
         )
 
 
@@ -185,7 +185,7 @@ def _data_rows(
         if data_rows > limits.max_rows:
             raise ImportFileError(
                 _("The file has more than %(limit)s rows: split it into smaller files.")
-                % {"limit": _number(limits.max_rows)}
+                % {"limit": number_shown(limits.max_rows)}
             )
         _check_cell_lengths(row_number, cells, limits)
         yield row_number, _fit_to_width(cells, width) if file_format == "xlsx" else cells
@@ -196,7 +196,11 @@ def _check_cell_lengths(row_number: int, cells: list[str], limits: ImportLimits)
     if longest > limits.max_cell_chars:
         raise ImportFileError(
             _("Row %(row)s has a cell of %(length)s characters; the limit is %(limit)s.")
-            % {"row": _number(row_number), "length": _number(longest), "limit": _number(limits.max_cell_chars)}
+            % {
+                "row": number_shown(row_number),
+                "length": number_shown(longest),
+                "limit": number_shown(limits.max_cell_chars),
+            }
         )
 
 
@@ -263,7 +267,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str, limits: ImportLimits
                 return
             except csv.Error as error:
                 raise ImportFileError(
-                    _("Row %(row)s could not be read: %(error)s.") % {"row": _number(row_number), "error": error}
+                    _("Row %(row)s could not be read: %(error)s.") % {"row": number_shown(row_number), "error": error}
                 ) from error
             yield row_number, [cell.strip() for cell in cells]
 
@@ -303,13 +307,17 @@ class _BoundedLines:
                     "Row %(row)s is longer than %(length)s characters, but a cell may hold at most %(limit)s: "
                     "check for a quote that is never closed."
                 )
-                % {"row": _number(self.row_number), "length": _number(self.cap), "limit": _number(self.max_cell_chars)}
+                % {
+                    "row": number_shown(self.row_number),
+                    "length": number_shown(self.cap),
+                    "limit": number_shown(self.max_cell_chars),
+                }
             )
         self.remaining -= len(line)
         if "\x00" in line:
             raise ImportFileError(
                 _("Row %(row)s holds binary data, not text: this does not look like a CSV file.")
-                % {"row": _number(self.row_number)}
+                % {"row": number_shown(self.row_number)}
             )
         if UNDECODABLE.search(line):
             raise ImportFileError(
@@ -317,7 +325,7 @@ class _BoundedLines:
                     "Row %(row)s has characters that cannot be read in the file's encoding (%(encoding)s): "
                     "save the file as CSV UTF-8 and try again."
                 )
-                % {"row": _number(self.row_number), "encoding": self.stream.encoding}
+                % {"row": number_shown(self.row_number), "encoding": self.stream.encoding}
             )
         return line
 
@@ -343,13 +351,13 @@ def _check_xlsx_container(path: Path, limits: ImportLimits) -> None:
     if sum(member.file_size for member in members) > limits.max_xlsx_uncompressed:
         raise ImportFileError(
             _("The spreadsheet expands to more than %(limit)s MB when opened: it cannot be imported safely.")
-            % {"limit": _megabytes(limits.max_xlsx_uncompressed)}
+            % {"limit": megabytes_shown(limits.max_xlsx_uncompressed)}
         )
     for member in members:
         if member.file_size / max(member.compress_size, 1) > limits.max_xlsx_ratio:
             raise ImportFileError(
                 _("The spreadsheet could not be read safely: %(part)s is compressed suspiciously well (a zip bomb?).")
-                % {"part": _shown(member.filename)}
+                % {"part": value_shown(member.filename)}
             )
 
 
@@ -459,16 +467,16 @@ def _fit_to_width(cells: list[str], width: int) -> list[str]:
 # --- Messages ---------------------------------------------------------------
 
 
-def _number(value: int) -> str:
+def number_shown(value: int) -> str:
     return number_format(value, force_grouping=True)
 
 
-def _megabytes(size: int) -> str:
+def megabytes_shown(size: int) -> str:
     # Rounded up to a tenth, so that a file just over the limit never reads as equal to it.
     tenths = math.ceil(size * 10 / MEGABYTE)
     return number_format(tenths // 10 if tenths % 10 == 0 else tenths / 10, force_grouping=True)
 
 
-def _shown(text: str, length: int = 60) -> str:
+def value_shown(text: str, length: int = 60) -> str:
     """A value quoted in a message, cut short so that a hostile one cannot flood it."""
     return f"“{text}”" if len(text) <= length else f"“{text[:length]}…”"

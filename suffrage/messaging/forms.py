@@ -80,7 +80,18 @@ class SenderForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = ["name", "email", "reply_to", "dkim_algorithm"]
 
 
-class MailSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+class SendingHoursMixin:
+    """Settings forms with sending hours: the window must end after it starts."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}  # type: ignore[misc]
+        start, end = data.get("send_from"), data.get("send_until")
+        if start and end and start >= end:
+            self.add_error("send_until", _("The end of the sending hours must come after their start."))  # type: ignore[attr-defined]
+        return data
+
+
+class MailSettingsForm(SendingHoursMixin, forms.ModelForm):  # type: ignore[type-arg]
     send_days = forms.TypedMultipleChoiceField(
         label=_("Days sends are allowed"),
         coerce=int,
@@ -119,13 +130,6 @@ class MailSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["notice_sender"].queryset = senders  # type: ignore[attr-defined]
         email_transports = TransportConfig.objects.filter(campaign_id=campaign_id, kind__in=kinds_for("email"))
         self.fields["notice_transport"].queryset = email_transports  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("send_from"), data.get("send_until")
-        if start and end and start >= end:
-            self.add_error("send_until", _("The end of the sending hours must come after their start."))
-        return data
 
 
 # Labels of the transports' settings and secrets (each folder lists the names it needs).

@@ -21,7 +21,6 @@ import csv
 import datetime
 import io
 import json
-import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +30,6 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
@@ -45,12 +43,12 @@ from suffrage.imports.normalise import (
     parse_bool,
     search_key,
 )
+from suffrage.imports.readers import MEGABYTE, megabytes_shown, number_shown, value_shown
 from suffrage.social.records import ExportError, ParseResult, RowProblem, SocialRecord
 
 T = TypeVar("T")
 Builder = Callable[[int, T, list[RowProblem]], SocialRecord | None]
 
-MEGABYTE = 1024 * 1024
 MAX_BYTES = 50 * MEGABYTE  # an uploaded file, and each file inside a zip
 MAX_UNZIPPED = 4 * MAX_BYTES  # all the followers files of a zip together
 MAX_RECORDS = 200_000
@@ -241,7 +239,7 @@ def _lead_consents(
                     row,
                     "consents",
                     _("%(value)s in the column %(column)s is neither yes nor no: no consent is recorded from it.")
-                    % {"value": _shown(value), "column": _shown(consent.wording)},
+                    % {"value": value_shown(value), "column": value_shown(consent.wording)},
                 )
             )
             continue
@@ -277,7 +275,7 @@ def _lead_time(row: int, text: str, problems: list[RowProblem]) -> datetime.date
                     "%(value)s in the column “created_time” is not a date and time "
                     "(such as 2026-10-12T18:22:31+02:00): the lead is kept without it."
                 )
-                % {"value": _shown(text)},
+                % {"value": value_shown(text)},
             )
         )
         return None
@@ -306,7 +304,7 @@ def parse_x_followers(data: bytes, filename: str = "") -> ParseResult:
     if assignment[1] == "following":
         raise ExportError(
             _("%(file)s is the list of the accounts you follow, not of your followers: choose data/follower.js.")
-            % {"file": _shown(PurePosixPath(filename).name or "following.js")}
+            % {"file": value_shown(PurePosixPath(filename).name or "following.js")}
         )
     if assignment[1] != "follower":
         raise ExportError(expected)
@@ -374,7 +372,7 @@ def _instagram_items(name: str, document: bytes) -> list[Any]:
         if "relationships_following" in content:
             raise ExportError(
                 _("%(file)s is the list of the accounts you follow, not of your followers: choose followers_1.json.")
-                % {"file": _shown(PurePosixPath(name).name or "following.json")}
+                % {"file": value_shown(PurePosixPath(name).name or "following.json")}
             )
         # Older exports wrap the list in an object, as following.json still does.
         content = content.get("relationships_followers")
@@ -390,7 +388,7 @@ def _ig_follower(row: int, item: Any, problems: list[RowProblem]) -> SocialRecor
     handle = handle.removeprefix("@")
     if not INSTAGRAM_HANDLE.fullmatch(handle):
         message = (
-            _("%(value)s is not an Instagram username: the follower is skipped.") % {"value": _shown(handle)}
+            _("%(value)s is not an Instagram username: the follower is skipped.") % {"value": value_shown(handle)}
             if handle
             else _("The follower has no username: it is skipped.")
         )
@@ -426,7 +424,7 @@ def _timestamp(row: int, value: Any, problems: list[RowProblem]) -> datetime.dat
                 row,
                 "collected_at",
                 _("%(value)s is not a time (“timestamp”): the follower is kept without it.")
-                % {"value": _shown(str(value))},
+                % {"value": value_shown(str(value))},
             )
         )
         return None
@@ -449,7 +447,7 @@ def _instagram_zip(data: bytes) -> Iterator[tuple[str, bytes]]:
             if unzipped > MAX_UNZIPPED:
                 raise ExportError(
                     _("The followers files in the .zip hold more than %(limit)s MB once uncompressed.")
-                    % {"limit": _megabytes(MAX_UNZIPPED)}
+                    % {"limit": megabytes_shown(MAX_UNZIPPED)}
                 )
             yield member.filename, content
 
@@ -476,7 +474,7 @@ def _followers_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     too_big = ExportError(
         _("%(file)s is more than %(limit)s MB once uncompressed: it cannot be read safely.")
-        % {"file": _shown(member.filename), "limit": _megabytes(MAX_BYTES)}
+        % {"file": value_shown(member.filename), "limit": megabytes_shown(MAX_BYTES)}
     )
     if member.file_size > MAX_BYTES:
         raise too_big
@@ -489,7 +487,7 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
         # CRC, encryption, unknown compression...) and each means the same to the user.
         raise ExportError(
             _("%(file)s in the .zip is damaged: download the Instagram export again.")
-            % {"file": _shown(member.filename)}
+            % {"file": value_shown(member.filename)}
         ) from error
     if len(content) > MAX_BYTES:
         raise too_big
@@ -588,7 +586,7 @@ def _linkedin_profile(row: int, text: str, problems: list[RowProblem]) -> tuple[
                 row,
                 "url",
                 _("%(value)s is not a LinkedIn profile address: the connection is kept without it.")
-                % {"value": _shown(text)},
+                % {"value": value_shown(text)},
             )
         )
         return "", ""
@@ -611,7 +609,7 @@ def _connected_on(row: int, text: str, problems: list[RowProblem]) -> datetime.d
                 row,
                 "collected_at",
                 _("%(value)s is not a date (such as 12 Oct 2024): the connection is kept without it.")
-                % {"value": _shown(text)},
+                % {"value": value_shown(text)},
             )
         )
         return None
@@ -705,7 +703,7 @@ def _check_size(data: bytes) -> None:
     if len(data) > MAX_BYTES:
         raise ExportError(
             _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": _megabytes(len(data)), "limit": _megabytes(MAX_BYTES)}
+            % {"size": megabytes_shown(len(data)), "limit": megabytes_shown(MAX_BYTES)}
         )
 
 
@@ -780,7 +778,7 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as error:
             raise ExportError(
-                _("Row %(row)s could not be read: %(error)s.") % {"row": _number(row), "error": error}
+                _("Row %(row)s could not be read: %(error)s.") % {"row": number_shown(row), "error": error}
             ) from error
         # A line break inside a quoted cell keeps the file's CRLF: make it a plain newline.
         yield row, [cell.strip().replace("\r\n", "\n") for cell in cells]
@@ -833,23 +831,8 @@ def _json_list(content: Any, expected: str) -> list[Any]:
 def _too_many_records() -> ExportError:
     return ExportError(
         _("The file holds more than %(limit)s leads or followers, the most that can be read at once.")
-        % {"limit": _number(MAX_RECORDS)}
+        % {"limit": number_shown(MAX_RECORDS)}
     )
-
-
-def _number(value: int) -> str:
-    return number_format(value, force_grouping=True)
-
-
-def _megabytes(size: int) -> str:
-    # Rounded up to a tenth, so that a file just over the limit never reads as equal to it.
-    tenths = math.ceil(size * 10 / MEGABYTE)
-    return number_format(tenths // 10 if tenths % 10 == 0 else tenths / 10, force_grouping=True)
-
-
-def _shown(text: str, length: int = 60) -> str:
-    """A value quoted in a message, cut short so that a hostile one cannot flood it."""
-    return f"“{text}”" if len(text) <= length else f"“{text[:length]}…”"
 
 
 PARSERS: dict[str, Callable[[bytes, str], ParseResult]] = {

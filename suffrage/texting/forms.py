@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from suffrage.core.models import Campaign, Membership
-from suffrage.messaging.forms import WEEKDAYS
+from suffrage.messaging.forms import WEEKDAYS, SendingHoursMixin
 from suffrage.messaging.models import Mailing
 from suffrage.segments.models import Segment
 from suffrage.texting.models import CannedAnswer, SmsSettings
@@ -43,7 +43,7 @@ class SmsMailingForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["segment"].required = True
 
 
-class SmsSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+class SmsSettingsForm(SendingHoursMixin, forms.ModelForm):  # type: ignore[type-arg]
     send_days = forms.TypedMultipleChoiceField(
         label=_("Days sends are allowed"), coerce=int, widget=forms.CheckboxSelectMultiple, choices=WEEKDAYS
     )
@@ -103,13 +103,6 @@ class SmsSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
                 _("A sender name has at most 11 letters and digits, with at least one letter (no spaces).")
             )
         return value
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("send_from"), data.get("send_until")
-        if start and end and start >= end:
-            self.add_error("send_until", _("The end of the sending hours must come after their start."))
-        return data
 
 
 class SmsTestForm(forms.Form):

@@ -30,7 +30,7 @@ from suffrage.people.services import consent_record
 from suffrage.privacy.models import Suppression
 from suffrage.privacy.services import suppression_add
 from suffrage.texting.models import Conversation, Text, sms_settings
-from suffrage.texting.sending import CONSENT_REQUEST, sms_prepare
+from suffrage.texting.sending import CONSENT_REQUEST, number_failed, sms_prepare
 
 SOURCE_STOP = "sms_stop"
 SOURCE_REPLY = "sms_reply"
@@ -88,8 +88,6 @@ def receipt_record(campaign: Campaign, event: SmsEvent) -> None:
         status=status, error="" if delivered else event.reason[:500]
     )
     if not delivered and event.permanent:
-        from suffrage.texting.sending import number_failed
-
         number_failed(campaign, delivery.address if delivery else event.number, event.reason)
 
 
