@@ -2,20 +2,22 @@
 
 GET: the subscription check (hub.challenge echoed when our verify token matches).
 POST: a notification, accepted only with a valid X-Hub-Signature-256 (HMAC of the
-raw body with the app secret); its leads are read from the Graph API at once."""
+raw body with the app secret), answered at once; a task reads its leads from the
+Graph API (Meta expects a quick answer and retries slow ones)."""
 
 from __future__ import annotations
 
 import json
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from suffrage.core.ratelimit import too_many
 from suffrage.core.secrets import decrypt_json
-from suffrage.social.clients.facebook import webhook_signature_ok, webhook_verify_challenge
+from suffrage.social.clients.facebook import leadgen_ids, webhook_signature_ok, webhook_verify_challenge
 from suffrage.social.models import Network, SocialAccount
-from suffrage.social.services import leads_receive
+from suffrage.social.tasks import leads_fetch_task
 
 
 @csrf_exempt
@@ -38,5 +40,7 @@ def lead_webhook(request: HttpRequest, key: str) -> HttpResponse:
         payload = json.loads(body)
     except ValueError:
         return HttpResponse(status=400)
-    leads_receive(account=account, payload=payload if isinstance(payload, dict) else {})
+    ids = leadgen_ids(payload)
+    if ids:
+        transaction.on_commit(lambda: leads_fetch_task.enqueue(account.pk, ids))
     return HttpResponse("", content_type="text/plain")

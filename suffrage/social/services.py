@@ -171,18 +171,18 @@ def suggestion_decide(*, suggestion: ProfileSuggestion, same: bool, actor: User)
 # --- Lead Ads webhook -----------------------------------------------------------------------------
 
 
-def leads_receive(*, account: SocialAccount, payload: dict[str, Any]) -> int:
-    """Leads announced by Meta's webhook: each read from the Graph API and brought in
-    like a Lead Ads file's row (found by email or phone, the platform's consent kept).
-    Returns how many arrived; one that cannot be read is logged on the account."""
-    from suffrage.social.clients.facebook import leadgen_ids
+def leads_receive(*, account: SocialAccount, leadgen_ids: list[str]) -> int:
+    """Leads announced by Meta's webhook (read by a task, not in the webhook's request):
+    each read from the Graph API and brought in like a Lead Ads file's row (found by
+    email or phone, the platform's consent kept). Returns how many arrived; one that
+    cannot be read is logged on the account."""
     from suffrage.social.importing import Arrivals, record_values
 
     client = client_for(account)
     detail = _("Lead Ads (%(page)s)") % {"page": account.name}
     arrivals = Arrivals(account.campaign, detail, LegalBasis.LEGITIMATE_INTEREST)
     count = 0
-    for leadgen_id in leadgen_ids(payload):
+    for leadgen_id in leadgen_ids:
         try:
             record = client.lead(leadgen_id)
         except ApiError as error:

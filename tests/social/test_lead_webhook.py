@@ -9,6 +9,7 @@ import hmac
 import json
 
 import pytest
+from django.test import TestCase
 
 from suffrage.people.models import ConsentEvent, Person
 from suffrage.social import services
@@ -37,11 +38,16 @@ def page(campaign, owner, fake):  # noqa: F811
 
 
 def _notify(client, page, payload, secret=APP_SECRET):
+    """Post as Meta does, then run what the answer enqueued (the task reading the leads)."""
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(
-        f"/hooks/social/{page.webhook_key}/", body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            f"/hooks/social/{page.webhook_key}/",
+            body,
+            content_type="application/json",
+            HTTP_X_HUB_SIGNATURE_256=signature,
+        )
 
 
 def test_the_subscription_check_echoes_the_challenge_only_with_our_token(client, page):
