@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "suffrage.canvassing",
     "suffrage.texting",
     "suffrage.social",
+    "suffrage.api",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # its Swagger UI static files: the API documentation page uses no CDN
 ]
 
 MIDDLEWARE = [
@@ -237,6 +239,11 @@ MAIL_SINK_DIR = env("MAIL_SINK_DIR", str(DATA_DIR / "mail-sink"))
 DNS_NAMESERVERS = [server for server in env("DNS_NAMESERVERS").split(",") if server]
 # The composer's link check fetches only public addresses unless this is set.
 LINK_CHECK_PRIVATE = env_bool("LINK_CHECK_PRIVATE", False)
+# The REST and OSDI APIs: calls per minute per token.
+API_RATE_LIMIT = int(env("API_RATE_LIMIT", "600"))
+# Outbound webhooks refuse private, loopback and link-local addresses unless allowed
+# (an operator whose other tools run on the same network).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 
 # --- Languages ----------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "fr")

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from suffrage.api.rest.api import api as rest_api
 from suffrage.engagement import demo_site
 from suffrage.messaging import public as mail_public
 from suffrage.privacy import views as privacy_views
@@ -26,6 +27,7 @@ urlpatterns = [
     ),
     path("e/<slug:campaign_slug>/", include("suffrage.engagement.public_urls")),
     path("demo/candidate-site/<slug:campaign_slug>/", demo_site.candidate_site, name="demo_candidate_site"),
+    path("api/v1/", rest_api.urls),
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),
@@ -39,5 +41,6 @@ urlpatterns = [
     path("c/<slug:campaign_slug>/app/", include("suffrage.canvassing.mobile_urls")),
     path("c/<slug:campaign_slug>/sms/", include("suffrage.texting.urls")),
     path("c/<slug:campaign_slug>/social/", include("suffrage.social.urls")),
+    path("c/<slug:campaign_slug>/api/", include("suffrage.api.urls")),
     path("", include("suffrage.core.urls")),
 ]

@@ -6,6 +6,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from suffrage.api.scopes import Scope
 from suffrage.core.models import AuditLog, CalendarElection, Campaign, Invitation, Job, Membership, User
 from suffrage.core.roles import Role
 
@@ -683,3 +684,45 @@ class ProfileSuggestionFactory(factory.django.DjangoModelFactory):
     candidate = factory.LazyAttribute(lambda o: PersonFactory(campaign=o.campaign))
     network = "instagram"
     handle = factory.Sequence(lambda n: f"profil{n}")
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token with every scope; its clear key is on `.key` (set by the factory only)."""
+
+    class Meta:
+        model = "api.ApiToken"
+        skip_postgeneration_save = True
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Outil {n}")
+    prefix = factory.Sequence(lambda n: f"{n:012x}")
+    scopes = factory.LazyFunction(lambda: list(Scope.values))
+    key_hash = ""
+
+    @factory.post_generation
+    def key(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        from suffrage.api.tokens import KEY_START, key_hash
+
+        obj.key = f"{KEY_START}{obj.prefix}_secret{obj.pk or 0}"
+        obj.key_hash = key_hash(obj.key)
+        if create:
+            obj.save(update_fields=["key_hash"])
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "api.WebhookSubscription"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Webhook {n}")
+    url = "https://hooks.example/suffrage"
+    events = factory.LazyFunction(lambda: ["person.created"])
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "api.WebhookDelivery"
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event = "person.created"
+    payload = factory.LazyFunction(lambda: {"event": "person.created"})

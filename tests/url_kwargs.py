@@ -53,4 +53,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Campaign], int | str]] = {
     "answer_id": lambda campaign: factories.CannedAnswerFactory(campaign=campaign).pk,
     "account_id": lambda campaign: factories.SocialAccountFactory(campaign=campaign).pk,
     "suggestion_id": lambda campaign: factories.ProfileSuggestionFactory(campaign=campaign).pk,
+    "token_id": lambda campaign: factories.ApiTokenFactory(campaign=campaign).pk,
+    "subscription_id": lambda campaign: factories.WebhookSubscriptionFactory(campaign=campaign).pk,
+    "delivery_id": lambda campaign: factories.WebhookDeliveryFactory(subscription__campaign=campaign).pk,
 }

@@ -1,0 +1,5 @@
+"""REST endpoints: actions (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["actions"])

@@ -1,0 +1,5 @@
+"""REST endpoints: events (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["events"])

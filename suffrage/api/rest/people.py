@@ -1,0 +1,5 @@
+"""REST endpoints: people (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["people"])

@@ -1,0 +1,5 @@
+"""REST endpoints: segments (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["segments"])

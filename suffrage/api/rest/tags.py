@@ -1,0 +1,5 @@
+"""REST endpoints: tags (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["tags"])
