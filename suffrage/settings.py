@@ -244,6 +244,10 @@ API_RATE_LIMIT = int(env("API_RATE_LIMIT", "600"))
 # Outbound webhooks refuse private, loopback and link-local addresses unless allowed
 # (an operator whose other tools run on the same network).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# A webhook is disabled after this many deliveries in a row failed for good; deliveries
+# (their payloads hold personal data) are deleted after this many days.
+WEBHOOK_DISABLE_AFTER = int(env("WEBHOOK_DISABLE_AFTER", "10"))
+WEBHOOK_RETENTION_DAYS = int(env("WEBHOOK_RETENTION_DAYS", "30"))
 
 # --- Languages ----------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "fr")

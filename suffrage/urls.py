@@ -28,6 +28,7 @@ urlpatterns = [
     path("e/<slug:campaign_slug>/", include("suffrage.engagement.public_urls")),
     path("demo/candidate-site/<slug:campaign_slug>/", demo_site.candidate_site, name="demo_candidate_site"),
     path("api/v1/", rest_api.urls),
+    path("api/osdi/v1/", include("suffrage.api.osdi.urls")),
     path("accounts/", include("allauth.urls")),
     path("c/<slug:campaign_slug>/people/", include("suffrage.people.urls")),
     path("c/<slug:campaign_slug>/imports/", include("suffrage.imports.urls")),

@@ -724,5 +724,93 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
         model = "api.WebhookDelivery"
 
     subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    campaign = factory.SelfAttribute("subscription.campaign")
     event = "person.created"
     payload = factory.LazyFunction(lambda: {"event": "person.created"})
+
+
+# --- one of everything the REST API lists (its schema and isolation tests) -------------------
+
+
+def campaign_with_everything(campaign, *, commune=None, election=None):
+    """People with a tag, a segment, an event with RSVPs, a form and a petition with
+    submissions, an email and an SMS mailing (sent), a canvass with visits, polling
+    stations of `commune` (Brest by default) with the results of `election` there.
+    Returns the objects by name. Give two campaigns different communes and elections:
+    stations and results are shared data, seen by every campaign of their commune."""
+    now = timezone.now()
+    commune = commune or CommuneFactory()
+    election = election or ElectionFactory()
+    people = [PersonFactory(campaign=campaign) for _ in range(3)]
+    for person in people:
+        PersonEmailFactory(person=person)
+    tag = TagFactory(campaign=campaign)
+    people[0].tags.add(tag)
+    segment = SegmentFactory(campaign=campaign)
+    event = EventFactory(campaign=campaign, capacity=40)
+    ConsentWordingFactory(event=event, channel="email")
+    rsvp = RSVPFactory(event=event, person=people[0], checked_in_at=now)
+    RSVPFactory(event=event, person=people[1], status="waitlist")
+    form = ActionFactory(campaign=campaign, kind="question")
+    petition = ActionFactory(campaign=campaign, kind="petition", target="Le conseil municipal", goal=100)
+    submission = SubmissionFactory(action=petition, person=people[0], answers={"message": "Oui"})
+    SubmissionFactory(action=form, person=people[1], status="pending")
+    mailing = MailingFactory(campaign=campaign, segment=segment, status="sent", started_at=now)
+    DeliveryFactory(mailing=mailing, person=people[0], clicked_at=now)
+    sms = SmsMailingFactory(campaign=campaign, segment=segment, status="sent", started_at=now)
+    DeliveryFactory(mailing=sms, person=people[1], address="+33612345678", parts=1)
+    stations = [station_in(campaign, commune=commune) for _ in range(2)]
+    round_ = RoundFactory(election=election)
+    for station in stations:
+        result_in(station, round_)
+    canvass = CanvassFactory(campaign=campaign)
+    question = QuestionFactory(canvass=canvass)
+    turf = TurfFactory(canvass=canvass, station=stations[0])
+    door = DoorFactory(turf=turf, station=stations[0])
+    visit = VisitFactory(door=door, outcome="opened", person=people[2], answers={str(question.pk): "Logement"})
+    VisitFactory(door=door, outcome="not_home")
+    return {
+        "people": people,
+        "tag": tag,
+        "segment": segment,
+        "event": event,
+        "rsvp": rsvp,
+        "form": form,
+        "petition": petition,
+        "submission": submission,
+        "mailing": mailing,
+        "sms": sms,
+        "stations": stations,
+        "election": election,
+        "canvass": canvass,
+        "visit": visit,
+    }
+
+
+# --- social posts ----------------------------------------------------------------------------
+
+SOCIAL_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24 + b"image"
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    """A draft post; `illustrated=True` gives it a small PNG."""
+
+    class Meta:
+        model = "social.Post"
+
+    class Params:
+        illustrated = factory.Trait(
+            image=factory.django.FileField(data=SOCIAL_PNG, filename="affiche.png"), image_name="affiche.png"
+        )
+
+    campaign = factory.SubFactory(CampaignFactory)
+    text = factory.Sequence(lambda n: f"Réunion publique n°{n} jeudi à 19 h, venez nombreux !")
+
+
+class PublicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "social.Publication"
+
+    post = factory.SubFactory(PostFactory)
+    account = factory.LazyAttribute(lambda o: SocialAccountFactory(campaign=o.post.campaign))
+    network = factory.LazyAttribute(lambda o: o.account.network)

@@ -51,6 +51,7 @@ class WebhookSubscription(models.Model):
     events = models.JSONField(_("events"), default=list)
     secret = models.TextField(blank=True, editable=False)  # encrypted (core.secrets)
     active = models.BooleanField(_("active"), default=True)
+    # Deliveries that failed for good (every retry used) since the last one that arrived.
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -65,21 +66,28 @@ class WebhookSubscription(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """One event sent (or to send) to one subscription: attempts, answer, next try."""
+    """One event sent (or to send) to one subscription: attempts, answer, next try.
+
+    `payload` is the whole JSON body (its `id` is `event_id`, shared by the deliveries of
+    one event to several subscriptions). `person_id` names the person the event is about
+    (no foreign key: it survives a merge, and erasure finds the rows through it)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.UUIDField(default=uuid.uuid4, editable=False)
     event = models.CharField(max_length=50)
     payload = models.JSONField(default=dict)
+    person_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveIntegerField(null=True, blank=True)
     response_excerpt = models.CharField(max_length=500, blank=True)
     error = models.CharField(max_length=300, blank=True)
@@ -88,7 +96,16 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_log"),
+            models.Index(fields=["campaign", "person_id"], name="webhook_delivery_person"),
+            models.Index(fields=["created_at"], name="webhook_delivery_created"),
+        ]
+        constraints = [
+            # An event reaches a subscription once: a retry or a replay reuses the row.
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="webhook_delivery_once"),
+        ]
         verbose_name = _("webhook delivery")
 
     def __str__(self) -> str:

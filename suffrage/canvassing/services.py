@@ -20,6 +20,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from suffrage.api.webhooks import emit as webhook
 from suffrage.canvassing.area import area_validate
 from suffrage.canvassing.models import PHONE_OUTCOMES, CallTarget, Canvass, Outcome, Question, Visit
 from suffrage.core.audit import audit_record, diff, snapshot
@@ -364,6 +365,7 @@ def call_record(
         changes={"canvass": canvass.pk, "outcome": outcome},
         actor=volunteer,
     )
+    webhook.visits_recorded(canvass.campaign, [visit])
     return visit
 
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from suffrage.api.webhooks import emit as webhook
 from suffrage.canvassing.models import DOOR_OUTCOMES, Canvass, Door, Outcome, Question, Turf, Visit
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
@@ -404,6 +405,7 @@ def visits_sync(*, campaign: Campaign, volunteer: User, records: list[Any]) -> S
         )
         result.accepted.append(record.sent_id)
     Visit.objects.bulk_create(visits)
+    webhook.visits_recorded(campaign, visits)
     result.rejected.sort(key=lambda rejection: rejection["index"])
     audit_record(
         action="canvassing.sync",

@@ -152,6 +152,8 @@ class Submission(models.Model):
     consents = models.JSONField(default=dict, blank=True)
     show_name = models.BooleanField(_("name shown among the signers"), default=False)
     via = models.CharField(max_length=20, default="page")  # page, embed, api
+    # Where the visitor came from, when the link said (`?via=post-…`: a social post).
+    referral = models.CharField(max_length=40, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     confirm_hash = models.CharField(max_length=64, blank=True, db_index=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +235,7 @@ class RSVP(models.Model):
     guests = models.PositiveSmallIntegerField(_("people coming with them"), default=0)
     consents = models.JSONField(default=dict, blank=True)
     via = models.CharField(max_length=20, default="page")
+    referral = models.CharField(max_length=40, blank=True)  # as Submission.referral
     # A secret in the confirmation email: the QR code to show at the door, and the cancel link.
     token = models.CharField(max_length=40, default=new_key, unique=True)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)

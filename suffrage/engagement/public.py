@@ -450,6 +450,23 @@ def _via(public: Public) -> str:
     return "embed" if public.embed else "page"
 
 
+# `?via=` on a link names where the visitor came from (a social post: "post-<code>-<network>").
+# The form carries it in a hidden field to the submission or RSVP; views count per referral too.
+REFERRAL = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+
+
+def _referral(request: HttpRequest) -> str:
+    value = (request.POST if request.method == "POST" else request.GET).get("via", "")
+    return value if REFERRAL.match(value) else ""
+
+
+def _viewed(request: HttpRequest, public: Public, owner: str) -> None:
+    services.page_viewed(public.campaign, owner)
+    referral = _referral(request)
+    if referral:
+        services.page_viewed(public.campaign, f"via:{referral}")
+
+
 # --- Home, logo, embed script ----------------------------------------------------------------
 
 
@@ -556,6 +573,7 @@ def _action_render(
         "shares": share_links(page_url, action.title),
         "page_url": page_url,
         "form_url": public.url("action", action.slug),
+        "referral": _referral(request),
         **_petition_context(action),
         **_guard_context(public, owner, wordings),
     }
@@ -570,7 +588,7 @@ def action_page(request: HttpRequest, public: Public, slug: str) -> HttpResponse
     wordings = services.wordings_current(action)
     owner = f"action:{action.pk}"
     if request.method != "POST":
-        services.page_viewed(public.campaign, owner)
+        _viewed(request, public, owner)
         return _action_render(request, public, action, _action_form(public, action, wordings), wordings)
     if _ip_limited(request, owner):
         return _limited(request, public)
@@ -585,7 +603,7 @@ def action_page(request: HttpRequest, public: Public, slug: str) -> HttpResponse
             return _limited(request, public)
         try:
             submission = services.submission_record(
-                action=action, data=form.cleaned_data, ip=_ip(request), via=_via(public)
+                action=action, data=form.cleaned_data, ip=_ip(request), via=_via(public), referral=_referral(request)
             )
         except services.Closed:
             return _closed(request, public, action.title, {"action": action}, status=410)
@@ -728,6 +746,7 @@ def _event_render(
         "shares": share_links(page_url, event.title),
         "page_url": page_url,
         "form_url": public.url("event", event.slug),
+        "referral": _referral(request),
         **(_guard_context(public, owner, wordings) if form is not None else {}),
     }
     return _page(request, public, "event.html", context, status=status)
@@ -746,7 +765,7 @@ def event_page(request: HttpRequest, public: Public, slug: str) -> HttpResponseB
         booked = request.GET.get("booked", "")
         if booked not in (RSVP.Status.GOING, RSVP.Status.WAITLIST):
             booked = ""
-            services.page_viewed(public.campaign, owner)
+            _viewed(request, public, owner)
         form = _rsvp_form(public, wordings) if _takes_rsvps(event) else None
         return _event_render(request, public, event, form, wordings, booked=booked)
     if not _takes_rsvps(event):
@@ -773,6 +792,7 @@ def event_page(request: HttpRequest, public: Public, slug: str) -> HttpResponseB
             ip=_ip(request),
             via=_via(public),
             guests=form.cleaned_data.get("guests") or 0,
+            referral=_referral(request),
         )
     except services.EventFull:
         full = _("Sorry, the event is full: there is no seat left for you.")
@@ -856,6 +876,7 @@ def _call_render(
         taken = Response.objects.filter(call=call, kind=Response.Kind.COMMIT).count()
         slots_left = max(0, call.slots - taken)
     go = reverse("engagement_public:call_go", args=[public.campaign.slug, call.slug])
+    referral = {"via": _referral(request)} if _referral(request) else {}
     context = {
         "call": call,
         "form": form,
@@ -865,7 +886,7 @@ def _call_render(
         "description": mark_safe(markdown_to_html(call.description)) if call.description.strip() else "",
         "go_url": go,
         "networks": [(network_name(key), f"{go}?to={key}") for key in SHARE_NETWORKS],
-        "event_url": public.url("event", call.event.slug)
+        "event_url": public.url("event", call.event.slug, **referral)
         if call.event is not None and call.event.status != Event.Status.DRAFT
         else "",
         "form_url": public.url("call", call.slug),
@@ -883,7 +904,7 @@ def call_page(request: HttpRequest, public: Public, slug: str) -> HttpResponseBa
     shift = call.kind == CallToAction.Kind.SHIFT
     if request.method != "POST" or not shift:
         if request.method == "GET" and request.GET.get("taken") != "1":
-            services.page_viewed(public.campaign, owner)
+            _viewed(request, public, owner)
         return _call_render(request, public, call, _shift_form(public) if shift else None)
     if _ip_limited(request, owner):
         return _limited(request, public)

@@ -70,6 +70,15 @@ def _with_views(campaign: Campaign, objects: list[Any]) -> None:
         obj.views = views.get(page_key(obj), 0)
 
 
+def submission_counts() -> dict[str, Any]:
+    """Aggregates over a form's submissions, for `.annotate()` (the API's lists)."""
+    return {
+        "submitted": Count("submissions"),
+        "confirmed": Count("submissions", filter=Q(submissions__status=Submission.Status.CONFIRMED)),
+        "pending": Count("submissions", filter=Q(submissions__status=Submission.Status.PENDING)),
+    }
+
+
 def rsvp_counts() -> dict[str, Any]:
     """Aggregates over an event's RSVPs, for `.annotate()`."""
     going = Q(rsvps__status=RSVP.Status.GOING)

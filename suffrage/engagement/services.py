@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from suffrage.api.webhooks import emit as webhook
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
 from suffrage.core.secrets import secret_digest
@@ -256,8 +257,11 @@ class Closed(Exception):
 
 
 @transaction.atomic
-def submission_record(*, action: Action, data: dict[str, Any], ip: str | None = None, via: str = "page") -> Submission:
-    """A citizen filled a form or signed a petition (`data`: the cleaned public form)."""
+def submission_record(
+    *, action: Action, data: dict[str, Any], ip: str | None = None, via: str = "page", referral: str = ""
+) -> Submission:
+    """A citizen filled a form or signed a petition (`data`: the cleaned public form;
+    `referral`: where the link they followed came from, e.g. a social post)."""
     if action.status != Status.OPEN:
         raise Closed
     campaign = action.campaign
@@ -278,6 +282,7 @@ def submission_record(*, action: Action, data: dict[str, Any], ip: str | None = 
         consents=consents,
         show_name=bool(action.public_signers and data.get("show_name")),
         via=via,
+        referral=referral[:40],
         ip=ip,
         confirm_hash=secret_digest(secret) if secret else "",
         confirmed_at=None if confirm else timezone.now(),
@@ -294,6 +299,7 @@ def submission_record(*, action: Action, data: dict[str, Any], ip: str | None = 
     )
     if email:
         _submission_messages(submission, email, secret)
+    webhook.submission_created(submission)
     return submission
 
 
@@ -377,7 +383,13 @@ def seats_taken(event: Event, *, excluding: RSVP | None = None) -> int:
 
 @transaction.atomic
 def rsvp_record(
-    *, event: Event, data: dict[str, Any], ip: str | None = None, via: str = "page", guests: int = 0
+    *,
+    event: Event,
+    data: dict[str, Any],
+    ip: str | None = None,
+    via: str = "page",
+    guests: int = 0,
+    referral: str = "",
 ) -> RSVP:
     """Someone says they are coming. When the event is full they go on the waiting
     list (or are refused when it has none); their confirmation carries an .ics file."""
@@ -401,6 +413,8 @@ def rsvp_record(
         return rsvp
     rsvp = rsvp or RSVP(campaign=campaign, event=event, person=person)
     rsvp.guests, rsvp.via, rsvp.consents = max(0, min(guests, 10)), via, consents
+    if referral:
+        rsvp.referral = referral[:40]
     full = event.capacity is not None and seats_taken(event, excluding=rsvp) + rsvp.seats > event.capacity
     if full and not event.waitlist:
         raise EventFull
@@ -418,6 +432,7 @@ def rsvp_record(
     email = _email_of(data)
     if email:
         _rsvp_confirmation(rsvp, email)
+    webhook.rsvp_changed(rsvp, created=True)
     return rsvp
 
 
@@ -471,6 +486,7 @@ def rsvp_cancel(*, rsvp: RSVP, actor: User | None = None) -> RSVP:
         changes={"event": [None, rsvp.event.title]},
         actor=actor,
     )
+    webhook.rsvp_changed(rsvp)
     _waitlist_promote(rsvp.event)
     return rsvp
 
@@ -481,6 +497,7 @@ def _waitlist_promote(event: Event) -> None:
             break
         waiting.status = RSVP.Status.GOING
         waiting.save(update_fields=["status", "updated_at"])
+        webhook.rsvp_changed(waiting)
         email = waiting.person.emails.filter(status=PersonEmail.Status.OK).values_list("address", flat=True).first()
         if email:
             _rsvp_confirmation(waiting, email)
@@ -500,6 +517,7 @@ def rsvp_check_in(*, rsvp: RSVP, actor: User) -> bool:
             changes={"event": [None, rsvp.event.title]},
             actor=actor,
         )
+        webhook.rsvp_changed(rsvp)
     rsvp.refresh_from_db()
     return bool(updated)
 
@@ -513,6 +531,8 @@ def walk_in_record(*, event: Event, data: dict[str, Any], actor: User) -> RSVP:
     rsvp, _created = RSVP.objects.get_or_create(
         event=event, person=arrival.person, defaults={"campaign": event.campaign, "via": "door"}
     )
+    if _created:
+        webhook.rsvp_changed(rsvp, created=True)
     if rsvp.status != RSVP.Status.GOING:
         rsvp.status = RSVP.Status.GOING
         rsvp.save(update_fields=["status", "updated_at"])

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.bulk import insert_rows
 from suffrage.core.jobs import JobProgress
+from suffrage.imports import presets
 from suffrage.imports.models import ImportBatch, ImportRow
 from suffrage.imports.readers import FileSniff, ImportFileError, ImportLimits, iter_rows
 
@@ -106,6 +107,12 @@ def _mapped(batch: ImportBatch, number: int, cells: list[str]) -> MappedRow | Ve
             "expected": len(batch.headers),
         }
         return Verdict(ImportRow.Verdict.REJECTED, messages=[{"field": "", "message": message}])
+    if batch.kind == "people" and batch.settings.get("preset") in presets.PRESETS:
+        # Another tool's export (NationBuilder, CiviCRM…): its preset converts values as it maps them.
+        converted, sources, problems = presets.converted_row(batch, cells)
+        if problems:
+            return Verdict(ImportRow.Verdict.REJECTED, messages=problems)
+        return MappedRow(number, converted, sources)
     values: dict[str, str] = {}
     columns: dict[str, str] = {}
     for header, target, cell in zip(batch.headers, batch.mapping, cells, strict=True):

@@ -9,11 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.jobs import JobProgress, job_create, job_enqueue, job_run
 from suffrage.core.models import Campaign, Job, User
+from suffrage.imports import presets
 from suffrage.imports.models import ImportBatch, MappingPreset
 from suffrage.imports.pipeline import KIND_PERMISSIONS, import_limits, pipeline_run
 from suffrage.imports.readers import ImportFileError, sniff
@@ -49,6 +51,8 @@ def batch_create(*, campaign: Campaign, upload: File[bytes], actor: User | None,
     batch.headers, batch.preview = found.headers, found.preview
     if kind == "people":
         batch.mapping = preset_mapping(campaign, kind, found.headers)
+        if recognised := presets.recognise(found.headers):
+            _preset_apply(batch, recognised.preset, recognised=True)
     if kind == "roll":
         _roll_defaults(batch)
     batch.save()
@@ -72,6 +76,34 @@ def preset_mapping(campaign: Campaign, kind: str, headers: list[str]) -> list[st
     for preset in MappingPreset.objects.filter(campaign=campaign, kind=kind).order_by("pk"):
         known.update({header.strip().lower(): target for header, target in preset.mapping.items()})
     return [known.get(header.strip().lower(), "") for header in headers]
+
+
+def _preset_apply(batch: ImportBatch, preset: presets.Preset | None, *, recognised: bool = False) -> None:
+    """Map the columns with a built-in preset (another tool's export), the campaign's own
+    saved mappings still winning where they name a column; None: the saved mappings alone."""
+    saved = preset_mapping(batch.campaign, batch.kind, batch.headers)
+    settings = {name: value for name, value in batch.settings.items() if name not in presets.SETTINGS}
+    if preset is None:
+        batch.mapping = saved
+    else:
+        built_in = presets.preset_targets(preset, batch.headers)
+        batch.mapping = [own or theirs for own, theirs in zip(saved, built_in, strict=True)]
+        with translation.override(batch.campaign.language):
+            detail = presets.source_detail(preset)
+        settings |= {"preset": preset.key, "source_detail": detail, "recognised": recognised}
+    batch.settings = settings
+
+
+@transaction.atomic
+def batch_preset_choose(*, batch: ImportBatch, preset_key: str, actor: User) -> ImportBatch:
+    """The preset the user picks on the mapping page ("" for none): the mapping starts over from it."""
+    _preset_apply(batch, presets.PRESETS[preset_key] if preset_key else None)
+    batch.status = ImportBatch.Status.DRAFT
+    batch.save(update_fields=["mapping", "settings", "status"])
+    audit_record(
+        action="import.preset", campaign=batch.campaign, obj=batch, actor=actor, changes={"preset": preset_key}
+    )
+    return batch
 
 
 def same_file_imported_before(batch: ImportBatch) -> ImportBatch | None:

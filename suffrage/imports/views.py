@@ -19,7 +19,7 @@ from suffrage.core.audit import audit_record
 from suffrage.core.exports import safe_cell
 from suffrage.elections.models import Election
 from suffrage.elections.parsers import ResultsFormatError, detect_format
-from suffrage.imports import services
+from suffrage.imports import presets, services
 from suffrage.imports.models import ImportBatch, MatchOn, OnMatch
 from suffrage.imports.pipeline import KIND_PERMISSIONS
 from suffrage.people.importing import IDENTIFYING_TARGETS, targets_for
@@ -66,6 +66,19 @@ class OptionsForm(forms.Form):
             if not data.get(name):
                 self.add_error(name, _("Required: every person must carry their source and legal basis."))
         return data
+
+
+class PresetForm(forms.Form):
+    """Map the columns with the preset of another tool's export, or with none."""
+
+    preset = forms.ChoiceField(
+        label=gettext_lazy("Exported from"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Another tool or a spreadsheet: map the columns by hand")),
+            *((key, preset.label) for key, preset in presets.PRESETS.items()),
+        ],
+    )
 
 
 def _mapping_errors(batch: ImportBatch, mapping: list[str]) -> list[str]:
@@ -121,6 +134,8 @@ def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
         return roll_batch(request, batch)
     if batch.kind in ("results", "address_points", "census", "social"):
         return _reference_batch(request, batch)
+    if request.method == "POST" and request.POST.get("action") == "preset":
+        return _preset_choose(request, batch)
     targets = targets_for(request.campaign.pk)
     initial = {
         "source": batch.source or Source.IMPORT,
@@ -157,8 +172,32 @@ def batch_detail(request: CampaignRequest, batch_id: int) -> HttpResponse:
         "mapping_errors": mapping_errors,
         "editable": editable,
         "previous": services.same_file_imported_before(batch),
+        **_preset_context(batch, mapping or [""] * len(batch.headers)),
     }
     return render(request, "imports/batch_detail.html", context)
+
+
+def _preset_context(batch: ImportBatch, mapping: list[str]) -> dict[str, Any]:
+    preset = presets.PRESETS.get(batch.settings.get("preset", ""))
+    return {
+        "preset": preset,
+        "preset_recognised": bool(batch.settings.get("recognised")),
+        "preset_form": PresetForm(initial={"preset": preset.key if preset else ""}),
+        "column_notes": presets.column_notes(preset, batch.headers, mapping) if preset else [],
+    }
+
+
+def _preset_choose(request: CampaignRequest, batch: ImportBatch) -> HttpResponse:
+    form = PresetForm(request.POST)
+    editable = batch.status in (ImportBatch.Status.DRAFT, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
+    if not editable or batch.job:
+        messages.error(request, _("This import has started: its mapping can no longer change."))
+    elif form.is_valid():
+        services.batch_preset_choose(batch=batch, preset_key=form.cleaned_data["preset"], actor=request.user)
+        messages.success(request, _("Columns mapped again: check them before the dry run."))
+    else:
+        messages.error(request, _("Choose a preset from the list."))
+    return redirect("imports:detail", request.campaign.slug, batch.pk)
 
 
 def _reference_batch(request: CampaignRequest, batch: ImportBatch) -> HttpResponse:

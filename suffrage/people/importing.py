@@ -131,7 +131,12 @@ class PeopleImporter:
         self.country = self.campaign.country or "FR"
         self.custom_fields = {f.key: f for f in CustomField.objects.filter(campaign=self.campaign)}
         self.tags: dict[str, Tag] = {}
-        self.detail = f"{_('Import')} #{batch.pk} {batch.original_name}"
+        # Cut the file's name so that the detail with a tool's name and ", row N" stays
+        # within the 200 characters of a source or a consent proof.
+        self.detail = f"{_('Import')} #{batch.pk} {batch.original_name[:120]}"
+        if tool := str(batch.settings.get("source_detail", "")):
+            # Another tool's export (imports.presets): named in each person's provenance and consent proof.
+            self.detail += f" ({tool})"
 
     def finish(self) -> None:
         new_addresses_locate(self.campaign, self.batch.created_by)

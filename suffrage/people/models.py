@@ -20,6 +20,7 @@ class Source(models.TextChoices):
     CANVASSING = "canvassing", _("Door-to-door")
     SOCIAL = "social", _("Social network")
     ROLL = "roll", _("Electoral roll")
+    API = "api", _("Another tool, through the API")
 
 
 # Data not collected from the person: a first-contact notice is owed (GDPR art. 14).

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from suffrage.api.webhooks import emit as webhook
 from suffrage.core.audit import audit_record, diff, snapshot
 from suffrage.core.bulk import insert_rows
 from suffrage.core.models import Campaign, User
@@ -124,6 +125,7 @@ def person_create(
     audit_record(
         action="person.create", campaign=campaign, obj=person, changes=diff({}, snapshot(person, filled)), actor=actor
     )
+    webhook.person_created(person)
     return person
 
 
@@ -157,6 +159,7 @@ def person_update(*, person: Person, actor: User | None, **fields: Any) -> Perso
     person.save()
     person_refresh_search(person)
     audit_record(action="person.update", campaign=person.campaign, obj=person, changes=changes, actor=actor)
+    webhook.person_updated(person, changes)
     return person
 
 
@@ -247,6 +250,8 @@ def consent_record(
     )
     action = "consent.grant" if granted else "consent.withdraw"
     audit_record(action=action, campaign=person.campaign, obj=person, changes={channel: [None, granted]}, actor=actor)
+    if not granted:
+        webhook.consent_withdrawn(person, channel=channel, source=source)
     return event
 
 
@@ -268,6 +273,7 @@ def people_do_not_contact(*, campaign: Campaign, people: models.QuerySet[Person]
     }
     insert_rows(ConsentEvent, [{**event, "person_id": pk} for pk in ids])
     Person.objects.filter(pk__in=ids).update(**{f"consent_{channel}": False})
+    webhook.consents_withdrawn(campaign, ids, channel=channel, source=Source.MANUAL)
     count = len(ids)
     audit_record(
         action="people.bulk_do_not_contact",
@@ -410,6 +416,7 @@ def person_merge(*, keep: Person, other: Person, take_from_other: Iterable[str] 
     keep.tags.add(*other.tags.all())
     _move_engagement(other, keep)
     ImportRow.objects.filter(batch__campaign=keep.campaign, person_id=other.pk).update(person_id=keep.pk)
+    webhook.person_merged(other_id=other.pk, keep=keep)
     changes = diff(before, snapshot(keep, MERGE_FIELDS))
     changes["merged"] = [f"#{other.pk} {other.display_name}", None]
     other.delete()

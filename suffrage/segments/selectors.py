@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from suffrage.core.models import Campaign
-from suffrage.people.models import Channel, Person, PostalAddress, reachable
+from suffrage.people.models import Channel, CustomField, Person, PostalAddress, reachable
 from suffrage.segments.models import Segment
 
 SAMPLE_SIZE = 10
@@ -41,3 +41,29 @@ def by_station(people: QuerySet[Person]) -> list[dict[str, Any]]:
         .order_by("-people", "polling_station__code")
     )
     return list(rows[:STATIONS_SHOWN])
+
+
+def uses_sensitive_data(campaign: Campaign, document: Any) -> bool:
+    """Whether a filter document chooses people by sensitive data (the support level or
+    a custom field marked sensitive), itself or through the segments it includes, static
+    lists too. Such a list says something sensitive about each member, so it never
+    leaves the campaign (the API), even frozen: a frozen list's members are not
+    recompiled, so the compiler's own check would not see it."""
+    sensitive_keys = set(CustomField.objects.filter(campaign=campaign, sensitive=True).values_list("key", flat=True))
+    documents = {segment.pk: segment.document for segment in Segment.objects.filter(campaign=campaign)}
+    seen: set[int] = set()
+
+    def sensitive(node: Any) -> bool:
+        if isinstance(node, list):
+            return any(sensitive(item) for item in node)
+        if not isinstance(node, dict):
+            return False
+        field = node.get("field")
+        if field == "support_level" or (field == "custom" and node.get("key") in sensitive_keys):
+            return True
+        if field == "segment" and isinstance(node.get("value"), int) and node["value"] not in seen:
+            seen.add(node["value"])
+            return sensitive(documents.get(node["value"]))
+        return any(sensitive(value) for key, value in node.items() if key in ("filter", "all", "any", "not"))
+
+    return sensitive(document)

@@ -27,7 +27,7 @@ from suffrage.imports.normalise import InvalidValue, normalise_phone, search_key
 from suffrage.imports.pipeline import MappedRow, Verdict
 from suffrage.people.models import LegalBasis, Person, SocialProfile, Source
 from suffrage.people.services import consent_record, person_create
-from suffrage.social.models import ProfileSuggestion
+from suffrage.social.models import NetworkArrival, ProfileSuggestion
 from suffrage.social.records import ParseResult, RowProblem, SocialRecord
 
 COLUMNS = [
@@ -146,6 +146,12 @@ class Arrivals:
         self.campaign, self.detail, self.legal_basis = campaign, detail, legal_basis
 
     def arrive(self, values: dict[str, str]) -> Verdict:
+        verdict = self._arrive(values)
+        if verdict.person_id and verdict.verdict in (ImportRow.Verdict.CREATED, ImportRow.Verdict.UPDATED):
+            arrival_record(self.campaign.pk, values["network"], verdict.person_id)
+        return verdict
+
+    def _arrive(self, values: dict[str, str]) -> Verdict:
         phone = self._phone(values)
         if values["email"] or phone is not None:
             return self._with_channels(values, phone)
@@ -221,6 +227,11 @@ class Arrivals:
                 "source_detail": self.detail,
             },
         )
+
+
+def arrival_record(campaign_id: int, network: str, person_id: int) -> None:
+    """The person came from this network (kept the first time only, for the reports)."""
+    NetworkArrival.objects.get_or_create(campaign_id=campaign_id, network=network, person_id=person_id)
 
 
 def names_of(values: dict[str, str]) -> tuple[str, str]:

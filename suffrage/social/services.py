@@ -18,7 +18,7 @@ from suffrage.imports.models import ImportBatch
 from suffrage.imports.services import batch_create
 from suffrage.people.models import LegalBasis, SocialProfile
 from suffrage.social import exports
-from suffrage.social.importing import records_csv, social_contact_create
+from suffrage.social.importing import arrival_record, records_csv, social_contact_create
 from suffrage.social.models import Network, ProfileSuggestion, SocialAccount
 from suffrage.social.records import ApiError, ExportError, ParseResult
 
@@ -42,6 +42,8 @@ def account_save(
     account = account or SocialAccount(campaign=campaign, network=values["network"])
     for key in ("name", "handle", "server"):
         setattr(account, key, values.get(key, "") or "")
+    if account.network == Network.MASTODON:
+        account.character_limit = values.get("character_limit") or None
     secrets = decrypt_json(account.secrets)
     for name in SECRET_FIELDS[Network(account.network)]:
         if values.get(name):
@@ -156,6 +158,7 @@ def suggestion_decide(*, suggestion: ProfileSuggestion, same: bool, actor: User)
         person = social_contact_create(
             suggestion.campaign, values, detail=suggestion.source_detail, legal_basis=LegalBasis.LEGITIMATE_INTEREST
         )
+    arrival_record(suggestion.campaign_id, suggestion.network, person.pk)
     suggestion.status = ProfileSuggestion.Status.CONFIRMED if same else ProfileSuggestion.Status.REFUSED
     suggestion.decided_by = actor
     suggestion.save(update_fields=["status", "decided_by"])

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from suffrage.core.models import Campaign
-from suffrage.elections.models import Bloc, CandidateVotes, Round, StationResult
+from suffrage.elections.models import Bloc, CandidateVotes, Election, Round, StationResult
 from suffrage.elections.scoring import StationFigures
 from suffrage.people.models import Person
 from suffrage.territory.models import PollingStation
@@ -143,3 +143,19 @@ def station_people_counts(campaign: Campaign, station: PollingStation) -> dict[s
         volunteers=Count("pk", distinct=True, filter=Q(is_volunteer=True)),
     )
     return {key: (value if value >= SMALL_COUNT else None) for key, value in counts.items()}
+
+
+def campaign_elections(campaign: Campaign) -> QuerySet[Election]:
+    """Elections with results in the campaign's polling stations (the API's list)."""
+    return Election.objects.filter(rounds__results__station__in=campaign_stations(campaign)).distinct()
+
+
+def campaign_results(campaign: Campaign, election: Election) -> QuerySet[StationResult]:
+    """The election's results in the campaign's polling stations, each with its round,
+    station and candidates (shapes deferred: they are heavy and not needed here)."""
+    return (
+        StationResult.objects.filter(round__election=election, station__in=campaign_stations(campaign))
+        .select_related("round", "station__commune")
+        .defer("station__geometry")
+        .prefetch_related("candidates")
+    )

@@ -93,7 +93,9 @@ def token_authenticate(request: HttpRequest, scope: str | None) -> ApiToken:
     an ApiError (401, 403, 429) otherwise. Calls in a personal-data scope are audited."""
     key = presented_key(request)
     if not key:
-        raise ApiError(401, _("An API token is required: send it as “Authorization: Bearer <key>”."))
+        raise ApiError(
+            401, _("An API token is required: send it as “Authorization: Bearer <key>” or “OSDI-API-Token: <key>”.")
+        )
     token = token_for_key(key)
     if token is None:
         raise ApiError(401, _("This API token is not valid."))

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             subprocess.Popen([sys.executable, "manage.py", "privacy_tick", "--every", "600"]),
             # Event reminders and follow-ups, queued as automatic messages when due.
             subprocess.Popen([sys.executable, "manage.py", "engagement_tick", "--every", "60"]),
+            # Scheduled social posts, and those a network asked to wait for.
+            subprocess.Popen([sys.executable, "manage.py", "social_tick", "--every", "60"]),
         ]
         try:
             call_command("runserver", options["addrport"])

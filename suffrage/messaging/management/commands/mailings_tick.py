@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from suffrage.api.webhooks.sending import webhook_deliveries_send_due
 from suffrage.messaging.notices import notices_send_due
 from suffrage.messaging.services import mailings_tick
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         while True:
             count = mailings_tick()
             notices = notices_send_due()
+            webhook_deliveries_send_due()  # webhook retries, and what a lost task left
             if options["verbosity"] > 1:
                 self.stdout.write(f"{count} mailings worked on, {notices} automatic messages sent")
             if not options["every"]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from suffrage.api.webhooks.sending import webhook_deliveries_prune
 from suffrage.privacy.retention import retention_tick
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
             count = retention_tick()
+            webhook_deliveries_prune()  # webhook payloads hold personal data: kept 30 days
             if options["verbosity"] > 1:
                 self.stdout.write(f"retention applied for {count} campaigns")
             if not options["every"]:
