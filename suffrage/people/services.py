@@ -147,14 +147,19 @@ def _roll_match_on_arrival(person: Person) -> None:
 
 
 @transaction.atomic
-def person_update(*, person: Person, actor: User | None, **fields: Any) -> Person:
+def person_update(
+    *, person: Person, actor: User | None, provenance: tuple[str, str] | None = None, **fields: Any
+) -> Person:
+    """Change fields; `provenance` (source, detail) says where the new values came from
+    (an API token…), by default a manual edit by the actor."""
     before = snapshot(person, fields)
     for name, value in fields.items():
         setattr(person, name, value)
     changes = diff(before, snapshot(person, fields))
     if not changes:
         return person
-    record_field_sources(person, changes, source=Source.MANUAL, detail=actor.email if actor else "")
+    source, detail = provenance or (Source.MANUAL, actor.email if actor else "")
+    record_field_sources(person, changes, source=source, detail=detail)
     person.full_clean(exclude=["search_text", "name_key"])
     person.save()
     person_refresh_search(person)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from suffrage.api.models import ApiToken
 from suffrage.core.models import AuditLog
 from suffrage.people.models import ConsentEvent, CustomField, Person, PersonEmail
 from suffrage.privacy.erasure import person_erase
@@ -413,6 +414,9 @@ def test_a_change_touches_only_the_fields_sent_and_is_audited(campaign, owner, a
     assert person.custom == {"metier": "Infirmière", "sante": "asthme"} and person.support_level == 1
     audit = AuditLog.objects.get(action="person.update", object_id=str(person.pk))
     assert audit.changes["usage_name"] == ["Le Goff", "Kerhervé"] and audit.actor == owner
+    # The new value's provenance is the API and the token, not a manual edit.
+    assert person.field_sources["usage_name"]["source"] == "api"
+    assert person.field_sources["usage_name"]["detail"] == ApiToken.objects.get(campaign=campaign).name
 
 
 def test_a_change_is_refused_with_the_field_named(campaign, api):

@@ -631,7 +631,8 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn)
         custom = {**person.custom, **changes}
         fields["custom"] = {key: value for key, value in custom.items() if value is not None}
     if fields:
-        services.person_update(person=person, actor=_actor(request), **fields)
+        provenance = (Source.API, token_of(request).name)
+        services.person_update(person=person, actor=_actor(request), provenance=provenance, **fields)
     return _person_answer(request, person.pk)
 
 
