@@ -53,8 +53,13 @@ WITHOUT_CONSENT = {
 
 
 def lawful_contact(channel: str) -> models.Q:
-    """People the campaign may contact on this channel: their consent, or a lawful basis without it."""
-    return models.Q(**{f"consent_{channel}": True}) | models.Q(
+    """People the campaign may contact on this channel: their consent, or a lawful basis without it.
+
+    "Consent given" is spelled `IS NOT NULL AND consent`: for an unknown consent the
+    test is then false rather than NULL, so that the database skips the contact-point
+    EXISTS that follows it (NULL AND x must evaluate x): a quarter less work on a count
+    over a million people (bench/README.md, Segments)."""
+    return models.Q(**{f"consent_{channel}__isnull": False, f"consent_{channel}": True}) | models.Q(
         **{f"consent_{channel}__isnull": True, "legal_basis__in": WITHOUT_CONSENT[Channel(channel)]}
     )
 
