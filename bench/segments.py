@@ -443,8 +443,8 @@ def print_results(results: dict[str, dict[str, Any]], args: argparse.Namespace, 
         if mismatches:
             say(f"  {name}: COUNT MISMATCH between the ORM and the hand SQL for {', '.join(mismatches)}")
     say(
-        "  engagement events (mailings, petitions, events, visits): not in the product — no table, "
-        "no segment condition; not measured."
+        "  engagement events (mailings, petitions, events, visits): segment conditions exist, but "
+        "the generated data has none yet; not measured."
     )
 
 
