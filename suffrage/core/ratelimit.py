@@ -16,12 +16,22 @@ def client_ip(request: HttpRequest) -> str:
     return str(get_client_ip(request) or "")
 
 
-def too_many(request: HttpRequest, scope: str, *, limit: int, window: int = 60) -> bool:
-    """True once this client made more than `limit` requests to `scope` in the current window."""
-    key = f"ratelimit:{scope}:{client_ip(request)}:{int(time.time() // window)}"
-    if cache.add(key, 1, timeout=window + 1):
+def over_limit(key: str, *, limit: int, window: int = 60) -> bool:
+    """Count one more call for `key` in the current window: True once over `limit`."""
+    counter = f"ratelimit:{key}:{int(time.time() // window)}"
+    if cache.add(counter, 1, timeout=window + 1):
         return False
     try:
-        return cache.incr(key) > limit
+        return cache.incr(counter) > limit
     except ValueError:  # expired between add and incr
         return False
+
+
+def seconds_left(window: int = 60) -> int:
+    """Until the current window ends: what a 429's Retry-After says."""
+    return window - int(time.time() % window)
+
+
+def too_many(request: HttpRequest, scope: str, *, limit: int, window: int = 60) -> bool:
+    """True once this client made more than `limit` requests to `scope` in the current window."""
+    return over_limit(f"{scope}:{client_ip(request)}", limit=limit, window=window)

@@ -5,7 +5,6 @@ All audited; sending itself is the engine's, run by a task."""
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import random
 import socket
 import urllib.error
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign, User
+from suffrage.core.network import is_public
 from suffrage.core.secrets import decrypt_json, encrypt, encrypt_json
 from suffrage.messaging import dkim
 from suffrage.messaging.engine import RunResult, build_transport, mailing_run, message_for, prepare, sender_dkim
@@ -215,10 +215,10 @@ def _link_status(url: str, timeout: float) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return _("not a web address")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
     except OSError:
         return _("unknown host")
-    if not settings.LINK_CHECK_PRIVATE and any(not ipaddress.ip_address(a).is_global for a in addresses):
+    if not settings.LINK_CHECK_PRIVATE and not all(is_public(address) for address in addresses):
         return _("private address, not checked")
     request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "Suffrage link check"})  # noqa: S310
     try:

@@ -8,11 +8,9 @@ another campaign's id is a 404, exactly as in the pages."""
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -27,6 +25,7 @@ from suffrage.api.services import token_touch
 from suffrage.api.tokens import token_for_key
 from suffrage.core.audit import audit_record
 from suffrage.core.models import Campaign
+from suffrage.core.ratelimit import over_limit, seconds_left
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -75,19 +74,6 @@ def presented_key(request: HttpRequest) -> str:
     return request.headers.get("OSDI-API-Token", "").strip()
 
 
-def _over_rate(token: ApiToken) -> int:
-    """Seconds to wait when this token made more than API_RATE_LIMIT calls this minute, else 0."""
-    window = int(time.time() // 60)
-    key = f"ratelimit:api:{token.pk}:{window}"
-    if cache.add(key, 1, timeout=61):
-        return 0
-    try:
-        calls = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        return 0
-    return 60 - int(time.time() % 60) if calls > settings.API_RATE_LIMIT else 0
-
-
 def token_authenticate(request: HttpRequest, scope: str | None) -> ApiToken:
     """The request's token once it is known, active, allowed `scope` and within its rate;
     an ApiError (401, 403, 429) otherwise. Calls in a personal-data scope are audited."""
@@ -105,8 +91,8 @@ def token_authenticate(request: HttpRequest, scope: str | None) -> ApiToken:
         raise ApiError(401, _("This API token has expired."))
     if scope is not None and scope not in token.scopes:
         raise ApiError(403, _("This token does not have the scope “%(scope)s”.") % {"scope": scope})
-    wait = _over_rate(token)
-    if wait:
+    if over_limit(f"api:{token.pk}", limit=settings.API_RATE_LIMIT):
+        wait = seconds_left()
         error = ApiError(429, _("Too many calls with this token: try again in %(seconds)s s.") % {"seconds": wait})
         error.retry_after = wait  # type: ignore[attr-defined]
         raise error

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+from suffrage.core.network import is_public
 
 
 class UnsafeAddress(Exception):
@@ -43,32 +42,6 @@ class Target:
     port: int
     path: str
     addresses: tuple[str, ...]
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (and reaches), if any."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address in NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    return None
-
-
-def is_public(address: str | IPAddress) -> bool:
-    """Whether an address is on the public internet (what a webhook may reach)."""
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return is_public(embedded)
-        if ip.is_site_local:
-            return False
-    refused = ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-    return ip.is_global and not (refused or ip.is_reserved or ip.is_unspecified)
 
 
 def _resolve(host: str, port: int) -> tuple[str, ...]:
