@@ -33,8 +33,9 @@ statement_timeout; on SQLite a progress handler) and reported as a timeout, not 
 for. `--only` measures some segments; `--pg-set NAME=VALUE` sets a PostgreSQL setting
 for the child's session (to try jit=off, work_mem=…).
 
-Engagement events (mailings, petitions, events, visits) do not exist in the product:
-no segment can use them and none is measured.
+Engagement events are generated too (email and SMS deliveries with opens and clicks,
+form and petition submissions, event RSVPs and check-ins, door-to-door visits), and three
+segments (S8–S10) select on them.
 
 Only loopback traffic (PostgreSQL on 127.0.0.1, trust auth); nothing is asserted,
 everything is printed, and the text goes to bench/out/segments<suffix>.txt (suffix
@@ -63,6 +64,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -79,7 +81,7 @@ PG_BASE_URL = "postgres://postgres@127.0.0.1:5432/"
 OWNER_EMAIL = "bench-segments-owner@example.org"
 SLUG_A, SLUG_B = "bench-segments", "bench-segments-small"
 OTHER_LOCKS = ("people_import.lock", "territory.lock", "roll_matching.lock")
-GENERATION = "v1"  # bump when this script changes how the data is made
+GENERATION = "v3"  # bump when this script changes how the data is made
 QUICK_PEOPLE = 50_000
 CHUNK = 25_000
 MARKER = "bench_segments_marker"
@@ -140,6 +142,40 @@ SOURCES_CUM = (
     ("social", 1.0),
 )
 LINK_STATUS_CUM = (("linked", 0.80), ("accepted", 0.85), ("review", 0.95), ("rejected", 1.0))
+EMAIL_STATUS_CUM = (("ok", 0.95), ("bounced", 0.98), ("complained", 0.99), ("suppressed", 1.0))
+# Engagement, the same names in both campaigns. Six newsletters, each sent to 60 % of the
+# people with an email (3 % failed; 30 % of those sent opened, a quarter of them clicked),
+# and one text message to half the SMS-capable numbers.
+NEWSLETTERS = tuple(f"Lettre n°{n}" for n in range(1, 7))
+NEWSLETTER_REACH, FAILED, OPENED, CLICKED = 0.60, 0.03, 0.30, 0.25
+TEXT_MAILING, TEXT_REACH = "SMS rentrée", 0.50
+# Forms and petitions: (title, kind, share of the people who submitted it); 10 % of the
+# submissions wait for their email confirmation.
+ACTIONS = (
+    ("Pétition hôpital", "petition", 0.08),
+    ("Inscription à la lettre", "signup", 0.05),
+    ("Devenir bénévole", "volunteer", 0.015),
+    ("Question au candidat", "question", 0.005),
+)
+# Events: (title, share of the people who answered); going 85 %, waiting list 5 %,
+# cancelled 10 %; 60 % of those going were checked in.
+EVENTS = (
+    ("Réunion publique Bellevue", 0.02),
+    ("Meeting final", 0.015),
+    ("Porte-à-porte du samedi", 0.005),
+    ("Apéro militant", 0.004),
+    ("Débat jeunesse", 0.003),
+)
+# Door to door: 15 % of the people with an address were visited, a fifth of them twice.
+VISITED, VISITED_AGAIN = 0.15, 0.20
+OUTCOME_CUM = (
+    ("not_home", 0.45),
+    ("opened", 0.70),
+    ("refused", 0.78),
+    ("come_back", 0.85),
+    ("leaflet", 0.97),
+    ("no_access", 1.0),
+)
 COLLECTED_FROM = datetime.datetime(2024, 11, 1, tzinfo=datetime.UTC)
 COLLECTED_SPAN_S = 2 * 365 * 86400
 
@@ -442,10 +478,6 @@ def print_results(results: dict[str, dict[str, Any]], args: argparse.Namespace, 
         ]
         if mismatches:
             say(f"  {name}: COUNT MISMATCH between the ORM and the hand SQL for {', '.join(mismatches)}")
-    say(
-        "  engagement events (mailings, petitions, events, visits): segment conditions exist, but "
-        "the generated data has none yet; not measured."
-    )
 
 
 def driver(args: argparse.Namespace) -> int:
@@ -493,6 +525,152 @@ def pick(rng: random.Random, cumulative: Iterable[tuple[str, float]]) -> str:
 def consent(rng: random.Random) -> bool | None:
     draw = rng.random()
     return True if draw < 0.30 else False if draw < 0.40 else None  # 30 % granted, 10 % withdrawn, 60 % unknown
+
+
+class Engagement:
+    """The engagement rows of one person: deliveries, submissions, RSVPs and visits."""
+
+    def __init__(self, campaigns: dict[str, Any], stamp: str) -> None:
+        from suffrage.canvassing.models import Canvass, Visit
+        from suffrage.engagement.models import RSVP, Action, Event, Submission
+        from suffrage.messaging.models import Delivery, Mailing, TransportConfig
+
+        sent_on = datetime.datetime(2026, 10, 1, 18, tzinfo=datetime.UTC)
+        self.ids: dict[str, dict[str, Any]] = {}
+        for key, campaign in campaigns.items():
+            transport = TransportConfig.objects.create(campaign=campaign, name="Fichier", kind="file")
+
+            def mailing(name: str, channel: str, campaign: Any = campaign, transport: Any = transport) -> int:
+                return int(
+                    Mailing.objects.create(
+                        campaign=campaign,
+                        channel=channel,
+                        name=name,
+                        transport=transport,
+                        subject=name,
+                        body="…",
+                        footer="…",
+                        status=Mailing.Status.SENT,
+                        started_at=sent_on,
+                        finished_at=sent_on,
+                    ).pk
+                )
+
+            self.ids[key] = {
+                "newsletters": [mailing(name, "email") for name in NEWSLETTERS],
+                "text": mailing(TEXT_MAILING, "sms"),
+                "actions": [
+                    Action.objects.create(
+                        campaign=campaign, kind=kind, status="open", title=title, slug=f"action-{index}"
+                    ).pk
+                    for index, (title, kind, _share) in enumerate(ACTIONS)
+                ],
+                "events": [
+                    Event.objects.create(
+                        campaign=campaign,
+                        status="closed",
+                        title=title,
+                        slug=f"event-{index}",
+                        starts_at=sent_on,
+                        ends_at=sent_on + datetime.timedelta(hours=2),
+                    ).pk
+                    for index, (title, _share) in enumerate(EVENTS)
+                ],
+                "canvass": Canvass.objects.create(campaign=campaign, name="Porte-à-porte automne", status="open").pk,
+            }
+        self.stamp = stamp
+        self.rsvps = 0
+        # Who can receive the mailings, kept until every person is written: a send
+        # inserts its deliveries together, so they are written mailing by mailing.
+        self.audiences: dict[tuple[str, str], list[tuple[int, str]]] = {
+            (key, channel): [] for key in campaigns for channel in ("email", "mobile")
+        }
+        self.deliveries = Table(
+            Delivery, ["mailing_id", "person_id", "address", "status", "attempts", "sent_at", "opened_at", "clicked_at"]
+        )
+        self.submissions = Table(
+            Submission,
+            ["campaign_id", "action_id", "person_id", "status", "answers", "consents", "confirmed_at", "created_at"],
+        )
+        self.rsvp_t = Table(
+            RSVP,
+            [
+                "campaign_id",
+                "event_id",
+                "person_id",
+                "status",
+                "consents",
+                "token",
+                "checked_in_at",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        self.visits = Table(
+            Visit,
+            ["campaign_id", "canvass_id", "person_id", "outcome", "answers", "client_id", "recorded_at", "synced_at"],
+        )
+        self.tables = [self.deliveries, self.submissions, self.rsvp_t, self.visits]
+
+    def add(
+        self, rng: random.Random, key: str, campaign_id: int, person_id: int, contacts: dict[str, str | None]
+    ) -> None:
+        """Submissions, RSVPs and visits are written with the person; deliveries later."""
+        ids, stamp = self.ids[key], self.stamp
+        for channel in ("email", "mobile"):
+            if contacts[channel]:
+                self.audiences[key, channel].append((person_id, contacts[channel]))
+        for action_id, (_title, _kind, share) in zip(ids["actions"], ACTIONS, strict=True):
+            if rng.random() < share:
+                confirmed = rng.random() < 0.90
+                self.submissions.add(
+                    campaign_id,
+                    action_id,
+                    person_id,
+                    "confirmed" if confirmed else "pending",
+                    "{}",
+                    "{}",
+                    stamp if confirmed else None,
+                    stamp,
+                )
+        for event_id, (_title, share) in zip(ids["events"], EVENTS, strict=True):
+            if rng.random() < share:
+                draw = rng.random()
+                status = "going" if draw < 0.85 else "waitlist" if draw < 0.90 else "cancelled"
+                checked_in = stamp if status == "going" and rng.random() < 0.60 else None
+                self.rsvps += 1
+                self.rsvp_t.add(
+                    campaign_id, event_id, person_id, status, "{}", f"bench{self.rsvps:035d}", checked_in, stamp, stamp
+                )
+        if contacts["address"] and rng.random() < VISITED:
+            for _visit in range(2 if rng.random() < VISITED_AGAIN else 1):
+                client_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
+                outcome = pick(rng, OUTCOME_CUM)
+                self.visits.add(campaign_id, ids["canvass"], person_id, outcome, "{}", client_id, stamp, stamp)
+
+    def send_mailings(self, rng: random.Random) -> None:
+        from django.db import transaction
+
+        for key, ids in self.ids.items():
+            sends = [(mailing_id, "email", NEWSLETTER_REACH, True) for mailing_id in ids["newsletters"]]
+            sends.append((ids["text"], "mobile", TEXT_REACH, False))
+            for mailing_id, channel, reach, opens in sends:
+                for person_id, address in self.audiences[key, channel]:
+                    if rng.random() < reach:
+                        self._delivery(rng, mailing_id, person_id, address, opens)
+                with transaction.atomic():
+                    self.deliveries.flush()
+
+    def _delivery(self, rng: random.Random, mailing_id: int, person_id: int, address: str, opens: bool) -> None:
+        if rng.random() < FAILED:
+            self.deliveries.add(mailing_id, person_id, address, "failed", 3, None, None, None)
+            return
+        opened = opens and rng.random() < OPENED
+        clicked = opened and rng.random() < CLICKED
+        stamp = self.stamp
+        self.deliveries.add(
+            mailing_id, person_id, address, "sent", 1, stamp, stamp if opened else None, stamp if clicked else None
+        )
 
 
 def build(people: int, small: int, seed: int) -> dict[str, Any]:
@@ -596,8 +774,13 @@ def build(people: int, small: int, seed: int) -> dict[str, Any]:
             "updated_at",
         ],
     )
-    email_t = Table(PersonEmail, ["person_id", "campaign_id", "address", "is_primary", "source", "created_at"])
-    phone_t = Table(PersonPhone, ["person_id", "campaign_id", "number", "kind", "sms_capable", "source", "created_at"])
+    email_t = Table(
+        PersonEmail, ["person_id", "campaign_id", "address", "is_primary", "status", "source", "created_at"]
+    )
+    phone_t = Table(
+        PersonPhone,
+        ["person_id", "campaign_id", "number", "kind", "sms_capable", "suppressed", "source", "created_at"],
+    )
     address_t = Table(
         PostalAddress,
         [
@@ -634,7 +817,8 @@ def build(people: int, small: int, seed: int) -> dict[str, Any]:
         RollLink,
         ["campaign_id", "person_id", "entry_id", "model_id", "probability", "weight", "status", "created_at"],
     )
-    tables = [person_t, email_t, phone_t, address_t, tag_t, entry_t, link_t]
+    engagement = Engagement(campaigns, stamp)
+    tables = [person_t, email_t, phone_t, address_t, tag_t, entry_t, link_t, *engagement.tables]
     epoch = COLLECTED_FROM.timestamp()
     fmt = "%Y-%m-%d %H:%M:%S"
     tz_suffix = "" if sqlite else "+00"
@@ -687,19 +871,27 @@ def build(people: int, small: int, seed: int) -> dict[str, Any]:
                 stamp,
                 stamp,
             )
+            contacts: dict[str, str | None] = {"email": None, "mobile": None, "address": None}
             if rng.random() < 0.40:
-                email_t.add(person_id, campaign_id, f"p{person_id}@example.org", True, "import", stamp)
+                email_status = pick(rng, EMAIL_STATUS_CUM)
+                address = f"p{person_id}@example.org"
+                email_t.add(person_id, campaign_id, address, True, email_status, "import", stamp)
+                contacts["email"] = address if email_status == "ok" else None
             if rng.random() < 0.50:
                 sms = rng.random() < 0.70
+                suppressed = rng.random() < 0.02
+                number = f"+336{person_id:08d}"
                 phone_t.add(
                     person_id,
                     campaign_id,
-                    f"+336{person_id:08d}",
+                    number,
                     "mobile" if sms else "landline",
                     sms,
+                    suppressed,
                     "import",
                     stamp,
                 )
+                contacts["mobile"] = number if sms and not suppressed else None
             station = None
             if rng.random() < 0.80:
                 commune = rng.choice(communes)
@@ -727,6 +919,8 @@ def build(people: int, small: int, seed: int) -> dict[str, Any]:
                     lon,
                     lat,
                 )
+                contacts["address"] = "yes"
+            engagement.add(rng, key, campaign_id, person_id, contacts)
             drawn = rng.random()
             wanted = next(n for n, bound in enumerate(TAGS_PER_PERSON_CUM) if drawn < bound)
             chosen: set[int] = set()
@@ -766,6 +960,7 @@ def build(people: int, small: int, seed: int) -> dict[str, Any]:
                 if person_id % (CHUNK * 8) == 0:
                     elapsed = time.perf_counter() - started
                     print(f"    {person_id:,} people written in {elapsed:.0f} s", flush=True)
+    engagement.send_mailings(rng)
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Person, RollEntry]):
             cursor.execute(sql)
@@ -817,9 +1012,14 @@ def segment_specs(campaign_id: int, sqlite: bool, today: datetime.date) -> list[
         bases = "'member'" if channel in ("email", "sms") else "'member', 'legitimate_interest'"
         return f"(p.consent_{channel} IS TRUE OR (p.consent_{channel} IS NULL AND p.legal_basis IN ({bases})))"
 
-    has_email = "EXISTS (SELECT 1 FROM people_personemail e WHERE e.person_id = p.id)"
-    has_mobile = "EXISTS (SELECT 1 FROM people_personphone ph WHERE ph.person_id = p.id AND ph.sms_capable IS TRUE)"
-    has_phone = "EXISTS (SELECT 1 FROM people_personphone ph WHERE ph.person_id = p.id)"
+    # Somewhere to reach them: an address that has not bounced, complained or been
+    # suppressed; a number not on the suppression list.
+    has_email = "EXISTS (SELECT 1 FROM people_personemail e WHERE e.person_id = p.id AND e.status = 'ok')"
+    has_mobile = (
+        "EXISTS (SELECT 1 FROM people_personphone ph WHERE ph.person_id = p.id "
+        "AND ph.sms_capable IS TRUE AND ph.suppressed IS FALSE)"
+    )
+    has_phone = "EXISTS (SELECT 1 FROM people_personphone ph WHERE ph.person_id = p.id AND ph.suppressed IS FALSE)"
     has_address = "EXISTS (SELECT 1 FROM people_postaladdress a WHERE a.person_id = p.id)"
     linked = "('linked', 'accepted')"
 
@@ -1098,6 +1298,149 @@ def segment_specs(campaign_id: int, sqlite: bool, today: datetime.date) -> list[
                 {"not": reach["email"]},
             ),
             s7,
+        )
+    )
+    specs.extend(engagement_specs(campaign_id, join, document, reach, may, has_email, has_mobile, has_address))
+    return specs
+
+
+def engagement_specs(
+    campaign_id: int,
+    join: Callable[[list[tuple[str, list[Any]]]], tuple[str, list[Any]]],
+    document: Callable[..., dict[str, Any]],
+    reach: dict[str, dict[str, Any]],
+    may: Callable[[str], str],
+    has_email: str,
+    has_mobile: str,
+    has_address: str,
+) -> list[Spec]:
+    """S8–S10: segments on what people did — mailings received or opened, forms signed,
+    events, doors knocked at. The campaign's objects are found by name."""
+    from suffrage.engagement.models import Action, Event
+    from suffrage.messaging.models import Mailing
+
+    mailing = dict(Mailing.objects.filter(campaign_id=campaign_id).values_list("name", "pk"))
+    action = dict(Action.objects.filter(campaign_id=campaign_id).values_list("title", "pk"))
+    event = dict(Event.objects.filter(campaign_id=campaign_id).values_list("title", "pk"))
+    letters = [mailing[name] for name in NEWSLETTERS]
+    petition, volunteer_form = action["Pétition hôpital"], action["Devenir bénévole"]
+    meeting, final = event["Réunion publique Bellevue"], event["Meeting final"]
+    text = mailing[TEXT_MAILING]
+
+    def delivered(where: str) -> str:
+        return f"p.id IN (SELECT d.person_id FROM messaging_delivery d WHERE d.mailing_id = %s AND {where})"
+
+    signed = (
+        "p.id IN (SELECT s.person_id FROM engagement_submission s WHERE s.action_id = %s AND s.status = 'confirmed')"
+    )
+    specs: list[Spec] = []
+
+    # S8 — readers and signers in Brest, reachable by email, whom no one turned away at the door.
+    def s8() -> tuple[str, list[Any]]:
+        return join(
+            [
+                (f"{may('email')} AND {has_email}", []),
+                (
+                    f"{delivered('d.opened_at IS NOT NULL')} OR {delivered('d.clicked_at IS NOT NULL')} OR {signed}",
+                    [letters[4], letters[5], petition],
+                ),
+                (
+                    "p.id IN (SELECT a.person_id FROM people_postaladdress a WHERE a.insee_code = %s "
+                    "OR a.polling_station_id IN (SELECT s.id FROM territory_pollingstation s "
+                    "JOIN territory_commune c ON c.id = s.commune_id WHERE c.code = %s))",
+                    ["29019", "29019"],
+                ),
+                (
+                    "NOT EXISTS (SELECT 1 FROM canvassing_visit v WHERE v.person_id = p.id "
+                    "AND v.outcome IN ('refused', 'do_not_contact'))",
+                    [],
+                ),
+            ]
+        )
+
+    specs.append(
+        Spec(
+            "S8",
+            "email, any(opened letter 5, clicked letter 6, signed the petition), Brest, not refused at the door",
+            document(
+                reach["email"],
+                {
+                    "any": [
+                        {"field": "mailing", "op": "opened", "value": letters[4]},
+                        {"field": "mailing", "op": "clicked", "value": letters[5]},
+                        {"field": "form", "op": "submitted", "value": petition},
+                    ]
+                },
+                {"field": "commune", "op": "in", "value": ["29019"]},
+                {"not": {"field": "visit", "op": "in", "value": ["refused", "do_not_contact"]}},
+            ),
+            s8,
+        )
+    )
+
+    # S9 — the event people and would-be volunteers, by SMS, who did not get the last text.
+    def s9() -> tuple[str, list[Any]]:
+        def rsvp(where: str) -> str:
+            return f"p.id IN (SELECT r.person_id FROM engagement_rsvp r WHERE r.event_id = %s AND {where})"
+
+        return join(
+            [
+                (
+                    " OR ".join([rsvp("r.checked_in_at IS NOT NULL"), rsvp("r.status = 'going'"), signed]),
+                    [meeting, final, volunteer_form],
+                ),
+                (f"{may('sms')} AND {has_mobile}", []),
+                (
+                    "NOT EXISTS (SELECT 1 FROM messaging_delivery d WHERE d.person_id = p.id "
+                    "AND d.mailing_id = %s AND d.status = 'sent')",
+                    [text],
+                ),
+            ]
+        )
+
+    specs.append(
+        Spec(
+            "S9",
+            "any(came to the meeting, coming to the final rally, volunteer form), SMS, not sent the text",
+            document(
+                {
+                    "any": [
+                        {"field": "event", "op": "attended", "value": meeting},
+                        {"field": "event", "op": "rsvp", "value": final},
+                        {"field": "form", "op": "submitted", "value": volunteer_form},
+                    ]
+                },
+                reach["sms"],
+                {"not": {"field": "mailing", "op": "received", "value": text}},
+            ),
+            s9,
+        )
+    )
+
+    # S10 — sent the first letter but opened none of the first three: a paper letter instead.
+    def s10() -> tuple[str, list[Any]]:
+        return join(
+            [
+                (delivered("d.status = 'sent'"), [letters[0]]),
+                (f"{may('post')} AND {has_address}", []),
+                (
+                    "NOT EXISTS (SELECT 1 FROM messaging_delivery d WHERE d.person_id = p.id "
+                    "AND d.mailing_id IN (%s, %s, %s) AND d.opened_at IS NOT NULL)",
+                    letters[:3],
+                ),
+            ]
+        )
+
+    specs.append(
+        Spec(
+            "S10",
+            "sent letter 1, reachable by post, opened none of letters 1–3",
+            document(
+                {"field": "mailing", "op": "received", "value": letters[0]},
+                reach["post"],
+                {"not": {"any": [{"field": "mailing", "op": "opened", "value": letter} for letter in letters[:3]]}},
+            ),
+            s10,
         )
     )
     return specs
@@ -1447,6 +1790,9 @@ def child(args: argparse.Namespace) -> int:
             cursor.execute(f"INSERT INTO {MARKER} (params, built) VALUES (%s, %s)", [json.dumps(wanted), build_note])
         print(f"  data {build_note}; rows {counts}", flush=True)
 
+    from suffrage.canvassing.models import Visit
+    from suffrage.engagement.models import RSVP, Submission
+    from suffrage.messaging.models import Delivery
     from suffrage.people.models import Person, PersonEmail, PersonPhone, PostalAddress
     from suffrage.roll.models import RollEntry, RollLink
     from suffrage.segments.models import Snapshot
@@ -1461,6 +1807,10 @@ def child(args: argparse.Namespace) -> int:
         "tags": Person.tags.through.objects.count(),
         "roll entries": RollEntry.objects.count(),
         "roll links": RollLink.objects.count(),
+        "deliveries": Delivery.objects.count(),
+        "submissions": Submission.objects.count(),
+        "RSVPs": RSVP.objects.count(),
+        "visits": Visit.objects.count(),
     }
     campaign = Campaign.objects.get(slug=SLUG_A)
     small = Campaign.objects.get(slug=SLUG_B)

@@ -326,6 +326,17 @@ box = st.tuples(st.floats(-4.53, -4.47), st.floats(48.36, 48.40), st.floats(0.00
         ],
     }
 )
+ENGAGEMENT = st.one_of(
+    st.builds(
+        lambda op: {"field": "mailing", "op": op, "value": "MAILING"},
+        st.sampled_from(["received", "opened", "clicked"]),
+    ),
+    st.just({"field": "form", "op": "submitted", "value": "ACTION"}),
+    st.builds(
+        lambda op: {"field": "event", "op": op, "value": "EVENT"}, st.sampled_from(["rsvp", "waitlist", "attended"])
+    ),
+    st.builds(lambda v: {"field": "visit", "op": "in", "value": v}, some(OUTCOMES)),
+)
 CONDITION = st.one_of(
     st.builds(lambda v: {"field": "tag", "op": "any_of", "value": v}, some(TAGS)),
     st.builds(lambda v: {"field": "commune", "op": "in", "value": v}, some(["29019", "29011"])),
@@ -376,15 +387,7 @@ CONDITION = st.one_of(
     st.builds(lambda v: {"field": "custom", "key": "themes", "op": "contains", "value": v}, st.sampled_from(THEMES)),
     st.builds(lambda v: {"field": "flag", "op": "is", "value": v}, st.sampled_from(["member", "volunteer", "donor"])),
     st.builds(lambda v: {"field": "support_level", "op": "in", "value": v}, some([1, 2, 3, 4, 5])),
-    st.builds(
-        lambda op: {"field": "mailing", "op": op, "value": "MAILING"},
-        st.sampled_from(["received", "opened", "clicked"]),
-    ),
-    st.just({"field": "form", "op": "submitted", "value": "ACTION"}),
-    st.builds(
-        lambda op: {"field": "event", "op": op, "value": "EVENT"}, st.sampled_from(["rsvp", "waitlist", "attended"])
-    ),
-    st.builds(lambda v: {"field": "visit", "op": "in", "value": v}, some(OUTCOMES)),
+    ENGAGEMENT,
 )
 NODE = st.recursive(
     CONDITION,
@@ -394,6 +397,22 @@ NODE = st.recursive(
         st.builds(lambda c: {"not": c}, children),
     ),
     max_leaves=8,
+)
+# The shapes the compiler writes differently at the top of a filter: an engagement
+# condition, an OR of engagement conditions (one IN over their UNION), and a NOT over
+# an OR (one NOT per alternative).
+TOP = st.builds(
+    lambda c: {"all": c},
+    st.lists(
+        st.one_of(
+            ENGAGEMENT,
+            st.builds(lambda c: {"any": c}, st.lists(ENGAGEMENT, min_size=2, max_size=3)),
+            st.builds(lambda c: {"not": {"any": c}}, st.lists(NODE, max_size=3)),
+            NODE,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
 )
 
 
@@ -417,7 +436,7 @@ def population(campaign):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(node=NODE)
+@given(node=st.one_of(NODE, TOP))
 def test_the_query_and_the_python_reading_agree(campaign, population, node):
     ids = {
         "MAILING": Mailing.objects.get(campaign=campaign).pk,
