@@ -17,6 +17,8 @@ from suffrage.engagement import services
 from suffrage.engagement.models import RSVP, Action, CallToAction, Event, PageView, Response, Submission
 from suffrage.people.models import Person, PersonEmail
 from suffrage.people.services import tag_get_or_create
+from suffrage.segments.compiler import context_for
+from suffrage.segments.services import segment_save
 
 EMAIL_CONSENT = (
     "J'accepte de recevoir par email les informations de la campagne Brest en commun. "
@@ -50,6 +52,32 @@ def load(campaign: Campaign) -> None:
     _come(upcoming, people[:26])
     _come(past, people[26:60], check_in=actor)
     _views(campaign, [petition, volunteer], [upcoming, past], rng)
+    _segment(campaign, actor, petition, upcoming, past)
+
+
+def _segment(campaign: Campaign, actor, petition: Action, upcoming: Event, past: Event) -> None:  # type: ignore[no-untyped-def]
+    """A saved audience on engagement: who signed or came, for the next invitation."""
+    segment_save(
+        campaign=campaign,
+        name="Signataires de la pétition tram ou venus au café citoyen, pas encore inscrits à la réunion",
+        document={
+            "version": 1,
+            "filter": {
+                "all": [
+                    {
+                        "any": [
+                            {"field": "form", "op": "submitted", "value": petition.pk},
+                            {"field": "event", "op": "attended", "value": past.pk},
+                        ]
+                    },
+                    {"field": "reachable", "op": "is", "value": "email"},
+                    {"not": {"field": "event", "op": "rsvp", "value": upcoming.pk}},
+                ]
+            },
+        },
+        actor=actor,
+        context=context_for(campaign),
+    )
 
 
 def _petition(campaign: Campaign, actor) -> Action:  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from suffrage.core.models import AuditLog, CalendarElection, Campaign, Membership, User
 from suffrage.core.roles import Role
+from suffrage.segments.compiler import segment_members
+from suffrage.segments.models import Segment
 from tests.manage import run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +134,18 @@ def test_the_demo_command_is_idempotent_and_its_accounts_sign_in():
     )
     assert response.status_code == 302
     assert client.get(reverse("core:members", args=["demo-brest"])).status_code == 200
+    _the_demo_engagement_segment_holds_what_it_says()
+
+
+def _the_demo_engagement_segment_holds_what_it_says():
+    segment = Segment.objects.get(campaign__slug="demo-brest", name__startswith="Signataires de la pétition tram")
+    members = list(segment_members(segment))
+    assert members
+    for person in members:
+        signed = person.submissions.filter(action__kind="petition", status="confirmed").exists()
+        came = person.rsvps.filter(event__title__startswith="Café citoyen", checked_in_at__isnull=False).exists()
+        assert signed or came
+        assert not person.rsvps.filter(event__title__startswith="Réunion publique", status="going").exists()
 
 
 def test_production_settings_pass_the_deployment_checks():
