@@ -351,9 +351,9 @@ def _engaged_in(rows: list[QuerySet[Any]]) -> Q:
     """People in one engagement set or any of several, as `id IN (… UNION …)`. Only at
     the top of a filter, where both databases start from the set (one mailing's, form's
     or event's people, small next to the base) instead of testing every person: S9 at 1M
-    people, 614 → 237 ms on PostgreSQL, 425 → 71 ms on SQLite (bench/README.md). UNION,
+    people, 614 → 217 ms on PostgreSQL, 425 → 73 ms on SQLite (bench/README.md). UNION,
     not UNION ALL: PostgreSQL then counts on as many people as rows, not its default of
-    200, and no longer picks 150,000 index lookups (S8: 1,084 → 410 ms). Under an OR or a
+    200, and no longer picks 150,000 index lookups (S8: 1,084 → 407 ms). Under an OR or a
     NOT the EXISTS stays (see `_exists`)."""
     ids = [queryset.order_by().values("person_id") for queryset in rows]
     return Q(pk__in=ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0])
