@@ -115,7 +115,7 @@ def _exists(model: Any, *where: Q, **filters: Any) -> Q:
 def _tag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
     """The tags' ids are looked up first: the EXISTS then reads one index, without a join
     to the tags per person (with the merged age bands, S2 on PostgreSQL at 1M people:
-    714 → 532 ms; bench/README.md)."""
+    714 → 538 ms; bench/README.md)."""
     tags = Tag.objects.filter(campaign_id=context.campaign_id, name__in=condition["value"])
     ids = list(tags.values_list("pk", flat=True))
     return _exists(Person.tags.through, tag_id__in=ids) if ids else NOBODY
