@@ -13,6 +13,7 @@ from suffrage.segments.models import Segment
 
 SAMPLE_SIZE = 10
 STATIONS_SHOWN = 15
+UNLIMITED = 10**12  # a LIMIT no segment reaches (see `by_station`)
 
 
 def segments(campaign: Campaign) -> QuerySet[Segment]:
@@ -34,8 +35,13 @@ def by_channel(people: QuerySet[Person]) -> dict[str, int]:
 def by_station(people: QuerySet[Person]) -> list[dict[str, Any]]:
     """People per polling station of their address, most first (a person with two
     addresses in two stations counts in both)."""
+    # The LIMIT keeps the segment a subquery of its own, planned as for its count, whose
+    # ids the addresses are then matched against. Without it PostgreSQL merges the two
+    # and tests the segment's conditions once per address: 5.4 s instead of 1.4 s for
+    # 475,000 people (S6, bench/README.md).
+    segment = people.order_by().values("pk")[:UNLIMITED]
     rows = (
-        PostalAddress.objects.filter(person__in=people.values("pk"))
+        PostalAddress.objects.filter(person__in=segment)
         .values("polling_station__code", "polling_station__name")
         .annotate(people=Count("person", distinct=True))
         .order_by("-people", "polling_station__code")

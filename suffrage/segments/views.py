@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from suffrage.canvassing.models import Outcome
 from suffrage.core.access import CampaignRequest, campaign_object_or_404, campaign_view, can
 from suffrage.engagement.models import Action, Event
 from suffrage.messaging.models import Mailing
-from suffrage.people.models import Channel, CustomField, LegalBasis, Source, SupportLevel, Tag
+from suffrage.people.models import Channel, CustomField, LegalBasis, Person, Source, SupportLevel, Tag
 from suffrage.segments import selectors, services
 from suffrage.segments.compiler import context_for, segment_people
 from suffrage.segments.language import AGE_BANDS, FIELDS, FLAGS, ROLL_STATUSES, Context, FilterError
@@ -155,21 +156,39 @@ def builder(request: CampaignRequest, segment_id: int | None = None) -> HttpResp
 
 @campaign_view("segments.view_segments", methods=["POST"])
 def count(request: CampaignRequest) -> HttpResponse:
-    """The builder's live result: count, breakdowns, and a sample for roles that see people."""
+    """The builder's live result: the count, and a sample for roles that see people. The
+    breakdowns follow in a second request (`breakdown`): for half a million people they
+    take seconds, and the count should not wait for them."""
     try:
-        document = json.loads(request.POST.get("document", ""))
-        people = segment_people(request.campaign, document, _context(request))
+        people = _people(request)
         result: dict[str, Any] = {
             "count": people.count(),
-            "channels": selectors.by_channel(people),
-            "stations": selectors.by_station(people),
             "sample": selectors.sample(people) if can(request, "people.view_people") else None,
         }
-    except ValueError as error:  # FilterError, or JSON that does not parse
-        message = str(error) if isinstance(error, FilterError) else _("The filter is not valid JSON.")
-        return render(request, "segments/htmx/count.html", {"error": message})
-    result["channel_labels"] = dict(Channel.choices)
+    except ValueError as error:
+        return _invalid(request, error)
     return render(request, "segments/htmx/count.html", result)
+
+
+@campaign_view("segments.view_segments", methods=["POST"])
+def breakdown(request: CampaignRequest) -> HttpResponse:
+    """How many of them each channel reaches, and how many live in each polling station."""
+    try:
+        people = _people(request)
+        result = {"channels": selectors.by_channel(people), "stations": selectors.by_station(people)}
+    except ValueError as error:
+        return _invalid(request, error)
+    return render(request, "segments/htmx/breakdown.html", {**result, "channel_labels": dict(Channel.choices)})
+
+
+def _people(request: CampaignRequest) -> QuerySet[Person]:
+    """The posted document's people; ValueError (FilterError) when it does not parse or compile."""
+    return segment_people(request.campaign, json.loads(request.POST.get("document", "")), _context(request))
+
+
+def _invalid(request: CampaignRequest, error: ValueError) -> HttpResponse:
+    message = str(error) if isinstance(error, FilterError) else _("The filter is not valid JSON.")
+    return render(request, "segments/htmx/count.html", {"error": message})
 
 
 @campaign_view("segments.edit_segments", methods=["POST"])

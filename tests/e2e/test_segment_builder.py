@@ -78,6 +78,9 @@ def test_rows_drive_the_count_and_a_saved_segment_comes_back_as_rows(page, live_
     expect(rows.nth(0).locator("datalist option")).to_have_count(2)  # the campaign's tags
     rows.nth(0).locator("input.segment-strings").fill("Militante")
     expect(count).to_have_attribute("data-count", "3")
+    # The breakdowns follow the count, in a request of their own.
+    expect(page.locator("#segment-breakdown .segment-channels li")).to_have_count(4)
+    expect(page.locator("#segment-breakdown")).not_to_have_attribute("aria-busy", "true")
     expect(rows.nth(0)).not_to_have_class(re.compile(r"\bincomplete\b"))
 
     # An incomplete second row is left out of the document: the count stays.

@@ -155,6 +155,29 @@ def test_the_builder_counts_with_a_fixed_number_of_queries(campaign, manager, lo
     assert len(many) == len(few) <= 14
 
 
+def test_the_breakdowns_come_in_their_own_request_with_a_fixed_number_of_queries(campaign, manager, login, tagged):
+    station = factories.station_in(campaign, number="0007", name="École du Bourg")
+    for person in tagged[:2]:
+        factories.PostalAddressFactory(person=person, polling_station=station)
+    factories.PersonEmailFactory(person=tagged[0])
+    client = login(manager)
+    small = {"document": json.dumps(doc(tag("Militante")))}
+    counted = client.post(reverse("segments:count", args=[campaign.slug]), small).content.decode()
+    breakdown_url = reverse("segments:breakdown", args=[campaign.slug])
+    assert "By polling station" not in counted and f'hx-post="{breakdown_url}"' in counted
+    with CaptureQueriesContext(connection) as few:
+        page = client.post(breakdown_url, small).content.decode()
+    assert "29019_0007 École du Bourg: 2" in page
+    for _ in range(20):
+        person = factories.PersonFactory(campaign=campaign)
+        person.tags.add(Tag.objects.get(name="Militante"))
+        factories.PostalAddressFactory(person=person, polling_station=station)
+    with CaptureQueriesContext(connection) as many:
+        page = client.post(breakdown_url, small).content.decode()
+    assert "29019_0007 École du Bourg: 22" in page
+    assert len(many) == len(few) <= 14
+
+
 def test_the_builder_says_what_is_wrong(campaign, manager, login):
     url = reverse("segments:count", args=[campaign.slug])
     response = login(manager).post(url, {"document": json.dumps(doc({"field": "surname", "op": "in", "value": ["x"]}))})
