@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from suffrage.api.rest.common import Page, campaign_of, get_or_404, ordered, responses, scoped
-from suffrage.api.rest.events import NO_NUL, WordingOut, aware
+from suffrage.api.rest.common import NO_NUL, Page, campaign_of, get_or_404, ordered, responses, scoped, utc
+from suffrage.api.rest.events import WordingOut
 from suffrage.api.scopes import Scope
 from suffrage.engagement.models import Action, ConsentWording, Submission
 from suffrage.engagement.selectors import conversion, page_key, submission_counts, views_by_page, wording_history
@@ -144,9 +144,8 @@ def submission_list(request: HttpRequest, action_id: int, filters: Query[Submiss
         submissions = submissions.filter(status=filters.status)
     if filters.via:
         submissions = submissions.filter(via=filters.via)
-    since = aware(filters.since, "since")
-    if since is not None:
-        submissions = submissions.filter(created_at__gte=since)
+    if filters.since:
+        submissions = submissions.filter(created_at__gte=utc(filters.since, "query.since"))
     return ordered(submissions, filters.sort, SUBMISSION_SORTS)
 
 

@@ -17,8 +17,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from suffrage.api.rest.common import Page, campaign_of, get_or_404, ordered, responses, scoped
-from suffrage.api.rest.events import NO_NUL, aware
+from suffrage.api.rest.common import NO_NUL, Page, campaign_of, get_or_404, ordered, responses, scoped, utc
 from suffrage.api.scopes import Scope
 from suffrage.canvassing.models import Canvass, Question, Visit
 from suffrage.canvassing.selectors import canvasses, totals
@@ -190,12 +189,10 @@ def visit_list(request: HttpRequest, canvass_id: int, filters: Query[VisitFilter
         visits = visits.filter(outcome=filters.outcome)
     if filters.station:
         visits = visits.filter(door__station__code=filters.station)
-    since = aware(filters.since, "since")
-    if since is not None:
-        visits = visits.filter(recorded_at__gte=since)
-    synced_since = aware(filters.synced_since, "synced_since")
-    if synced_since is not None:
-        visits = visits.filter(synced_at__gte=synced_since)
+    if filters.since:
+        visits = visits.filter(recorded_at__gte=utc(filters.since, "query.since"))
+    if filters.synced_since:
+        visits = visits.filter(synced_at__gte=utc(filters.synced_since, "query.synced_since"))
     return ordered(visits, filters.sort, VISIT_SORTS)
 
 

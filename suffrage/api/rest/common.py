@@ -7,12 +7,14 @@ another campaign's id is a 404, exactly as in the pages."""
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import HttpError
@@ -58,6 +60,27 @@ ERRORS: dict[int, type[Schema]] = {
     422: ErrorOut,
     429: ErrorOut,
 }
+
+
+# Text that PostgreSQL can store: no NUL character.
+NO_NUL = r"^[^\x00]*$"
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """A 422 naming the parameter or body field at fault."""
+    return ApiError(422, _("The request is not valid."), [{"field": field, "message": message}])
+
+
+def utc(moment: datetime.datetime, field: str) -> datetime.datetime:
+    """A date-time from the request, in UTC; one without an offset is read in the
+    server's time zone. One that falls outside the calendar once in UTC (year 1 at
+    +14:00) is a 422 naming the field, not a 500."""
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        raise invalid(field, _("This date-time is out of range.")) from None
 
 
 def responses(schema: Any, status: int = 200) -> dict[int, Any]:

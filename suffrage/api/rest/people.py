@@ -25,15 +25,18 @@ from pydantic import ConfigDict, IPvAnyAddress
 
 from suffrage.api.rest.common import (
     ERRORS,
+    NO_NUL,
     ApiError,
     ErrorOut,
     Page,
     campaign_of,
     get_or_404,
+    invalid,
     ordered,
     responses,
     scoped,
     token_of,
+    utc,
 )
 from suffrage.api.scopes import Scope
 from suffrage.core.audit import audit_record
@@ -57,9 +60,6 @@ from suffrage.people.selectors import people_for_list
 
 router = Router(tags=["people"])
 
-# Text that PostgreSQL can store: no NUL character.
-NO_NUL = r"^[^\x00]*$"
-
 PEOPLE_SORTS = {
     "created_at": "created_at",
     "updated_at": "updated_at",
@@ -67,11 +67,6 @@ PEOPLE_SORTS = {
     "last_name": "name_key",
     "first_name": "first_names",
 }
-
-
-def invalid(field: str, message: str) -> ApiError:
-    """A 422 naming the parameter or body field at fault."""
-    return ApiError(422, _("The request is not valid."), [{"field": field, "message": message}])
 
 
 def text(model: type[models.Model], name: str, default: Any = "") -> Any:
@@ -281,17 +276,6 @@ class PeopleFilters(PeopleSort):
     updated_since: datetime.datetime | None = None
 
 
-def since(value: datetime.datetime, field: str) -> datetime.datetime:
-    """A moment from a query: naive ones are in the server's time zone; a moment beyond
-    what a date can hold once in UTC is refused rather than crashing the query."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    try:
-        return value.astimezone(datetime.UTC)
-    except OverflowError:
-        raise invalid(field, _("This date is out of range.")) from None
-
-
 def _tag_filter(campaign: Campaign, value: str) -> Tag:
     tags = Tag.objects.filter(campaign=campaign)
     tag = (tags.filter(pk=int(value)).first() if value.isdigit() else None) or tags.filter(name=value).first()
@@ -323,9 +307,9 @@ def _filtered_people(request: HttpRequest, filters: PeopleFilters) -> QuerySet[P
     if filters.source:
         people = people.filter(source=filters.source)
     if filters.created_since:
-        people = people.filter(created_at__gte=since(filters.created_since, "query.created_since"))
+        people = people.filter(created_at__gte=utc(filters.created_since, "query.created_since"))
     if filters.updated_since:
-        people = people.filter(updated_at__gte=since(filters.updated_since, "query.updated_since"))
+        people = people.filter(updated_at__gte=utc(filters.updated_since, "query.updated_since"))
     return people
 
 
@@ -498,7 +482,7 @@ def _held_by_another(
 
 def _moment(value: datetime.datetime, field: str, problems: Problems) -> datetime.datetime | None:
     try:
-        moment = since(value, field)
+        moment = utc(value, field)
     except ApiError as error:
         problems.errors += error.errors
         return None

@@ -18,16 +18,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from suffrage.api.rest.common import (
+    NO_NUL,
     ApiError,
     Page,
     campaign_of,
     get_or_404,
+    invalid,
     ordered,
     responses,
     scoped,
     token_of,
 )
-from suffrage.api.rest.people import NO_NUL, PeoplePage, PeopleSort, invalid, people_page, sort_by
+from suffrage.api.rest.people import PeoplePage, PeopleSort, people_page, sort_by
 from suffrage.api.scopes import Scope
 from suffrage.core.models import Campaign
 from suffrage.people.models import Person

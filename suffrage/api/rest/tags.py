@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from suffrage.api.rest.common import Page, campaign_of, get_or_404, ordered, responses, scoped
-from suffrage.api.rest.people import NO_NUL, PeoplePage, PeopleSort, Strict, invalid, people_page, sort_by
+from suffrage.api.rest.common import NO_NUL, Page, campaign_of, get_or_404, invalid, ordered, responses, scoped
+from suffrage.api.rest.people import PeoplePage, PeopleSort, Strict, people_page, sort_by
 from suffrage.api.scopes import Scope
 from suffrage.core.models import Campaign
 from suffrage.people import services

@@ -14,8 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema
 from ninja.pagination import paginate
 
-from suffrage.api.rest.common import Page, campaign_of, get_or_404, ordered, responses, scoped
-from suffrage.api.rest.events import NO_NUL
+from suffrage.api.rest.common import NO_NUL, Page, campaign_of, get_or_404, ordered, responses, scoped
 from suffrage.api.scopes import Scope
 from suffrage.elections.models import Election, Round, StationResult
 from suffrage.territory.models import PollingStation
