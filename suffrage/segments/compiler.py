@@ -109,7 +109,12 @@ def _exists(model: Any, *where: Q, **filters: Any) -> Q:
     OR and NOT, PostgreSQL hashes an IN only while it fits in work_mem, and rescans it
     for every person beyond (a minute for 800,000 addresses); an EXISTS is at worst one
     index lookup per person."""
-    return Q(Exists(model.objects.filter(*where, person_id=OuterRef("pk"), **filters)))
+    return _having(model.objects.filter(*where, **filters))
+
+
+def _having(rows: QuerySet[Any]) -> Q:
+    """People with one of these rows (a table with a person_id), as the EXISTS above."""
+    return Q(Exists(rows.filter(person_id=OuterRef("pk"))))
 
 
 def _tag(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
@@ -236,7 +241,7 @@ def _roll_station(condition: dict[str, Any], context: Context, stack: tuple[int,
         # starts from it (3.6× faster at 1M people, bench/README.md); PostgreSQL keeps
         # the EXISTS (see `_exists`).
         return Q(pk__in=links.values("person_id"))
-    return Q(Exists(links.filter(person_id=OuterRef("pk"))))
+    return _having(links)
 
 
 def _age_band(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
@@ -343,8 +348,7 @@ ENGAGEMENT = {"mailing": _mailing_rows, "form": _form_rows, "event": _event_rows
 
 
 def _engaged(condition: dict[str, Any], context: Context, stack: tuple[int, ...]) -> Q:
-    rows = ENGAGEMENT[condition["field"]](condition, context)
-    return Q(Exists(rows.filter(person_id=OuterRef("pk"))))
+    return _having(ENGAGEMENT[condition["field"]](condition, context))
 
 
 def _engaged_in(rows: list[QuerySet[Any]]) -> Q:
