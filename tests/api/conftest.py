@@ -56,3 +56,9 @@ def api_for() -> Callable[..., ApiClient]:
         return ApiClient(ApiTokenFactory(**kwargs).key)
 
     return make
+
+
+def ids(response) -> list[int]:
+    """The ids of a list answer's page, once it is known to be a 200."""
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]

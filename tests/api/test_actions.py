@@ -12,14 +12,10 @@ from django.utils import timezone
 
 from suffrage.api.rest.actions import ActionKind, ActionStatus, SubmissionStatus
 from suffrage.engagement.models import Action, PageView, Status, Submission
+from tests.api.conftest import ids
 from tests.factories import ActionFactory, ConsentWordingFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 def test_the_choices_in_the_schema_are_the_models():
@@ -54,11 +50,11 @@ def test_forms_filter_by_kind_and_status(campaign, api):
     question = ActionFactory(campaign=campaign, kind="question", status="draft", title="A")
     petition = ActionFactory(campaign=campaign, kind="petition", title="C")
 
-    assert set(_ids(api.get("/api/v1/actions", {"kind": "form"}))) == {signup.pk, question.pk}
-    assert _ids(api.get("/api/v1/actions", {"kind": "petition"})) == [petition.pk]
-    assert _ids(api.get("/api/v1/actions", {"kind": "question"})) == [question.pk]
-    assert _ids(api.get("/api/v1/actions", {"status": "draft"})) == [question.pk]
-    assert _ids(api.get("/api/v1/actions", {"sort": "title"})) == [question.pk, signup.pk, petition.pk]
+    assert set(ids(api.get("/api/v1/actions", {"kind": "form"}))) == {signup.pk, question.pk}
+    assert ids(api.get("/api/v1/actions", {"kind": "petition"})) == [petition.pk]
+    assert ids(api.get("/api/v1/actions", {"kind": "question"})) == [question.pk]
+    assert ids(api.get("/api/v1/actions", {"status": "draft"})) == [question.pk]
+    assert ids(api.get("/api/v1/actions", {"sort": "title"})) == [question.pk, signup.pk, petition.pk]
     assert api.get("/api/v1/actions", {"kind": "survey"}).status_code == 422
 
 
@@ -98,11 +94,11 @@ def test_submissions_are_listed_without_their_secrets(campaign, api):
         {"email": 4},
     )
     assert "192.0.2.7" not in str(body) and "f" * 64 not in str(body)
-    assert _ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"status": "pending"})) == [second.pk]
-    assert _ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"via": "embed"})) == [second.pk]
-    assert _ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"sort": "-created_at"})) == [second.pk, first.pk]
+    assert ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"status": "pending"})) == [second.pk]
+    assert ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"via": "embed"})) == [second.pk]
+    assert ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"sort": "-created_at"})) == [second.pk, first.pk]
     later = (timezone.now() + datetime.timedelta(minutes=5)).isoformat()
-    assert _ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"since": later})) == []
+    assert ids(api.get(f"/api/v1/actions/{action.pk}/submissions", {"since": later})) == []
     one = api.get(f"/api/v1/actions/{action.pk}/submissions/{second.pk}").json()
     assert (one["id"], one["status"], one["via"], one["confirmed_at"]) == (second.pk, "pending", "embed", None)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from suffrage.api.rest.canvassing import CanvassKind, CanvassStatus, VisitOutcome
 from suffrage.canvassing.models import Canvass, Outcome, Question
 from suffrage.canvassing.selectors import totals
+from tests.api.conftest import ids
 from tests.factories import (
     CanvassFactory,
     DoorFactory,
@@ -28,11 +29,6 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
-
-
 def test_the_choices_in_the_schema_are_the_models():
     assert set(get_args(CanvassKind)) == set(Canvass.Kind.values)
     assert set(get_args(CanvassStatus)) == set(Canvass.Status.values)
@@ -45,11 +41,11 @@ def test_canvasses_are_listed_and_filtered(campaign, other_campaign, api):
     phone = CanvassFactory(campaign=campaign, name="A", kind="phone", status="draft")
     CanvassFactory(campaign=other_campaign)
 
-    assert _ids(api.get("/api/v1/canvassing")) == [doors.pk, phone.pk]
-    assert _ids(api.get("/api/v1/canvassing", {"sort": "-created_at"})) == [phone.pk, doors.pk]
-    assert _ids(api.get("/api/v1/canvassing", {"kind": "doors"})) == [doors.pk]
-    assert _ids(api.get("/api/v1/canvassing", {"status": "draft"})) == [phone.pk]
-    assert _ids(api.get("/api/v1/canvassing", {"sort": "-name"})) == [doors.pk, phone.pk]
+    assert ids(api.get("/api/v1/canvassing")) == [doors.pk, phone.pk]
+    assert ids(api.get("/api/v1/canvassing", {"sort": "-created_at"})) == [phone.pk, doors.pk]
+    assert ids(api.get("/api/v1/canvassing", {"kind": "doors"})) == [doors.pk]
+    assert ids(api.get("/api/v1/canvassing", {"status": "draft"})) == [phone.pk]
+    assert ids(api.get("/api/v1/canvassing", {"sort": "-name"})) == [doors.pk, phone.pk]
 
 
 def test_a_canvass_shows_its_survey_and_the_figures_of_its_dashboard(campaign, api):
@@ -121,13 +117,13 @@ def test_visits_filter_by_outcome_station_and_date(campaign, api):
     new = VisitFactory(door=DoorFactory(turf=TurfFactory(canvass=canvass), station=there), outcome="opened")
     path = f"/api/v1/canvassing/{canvass.pk}/visits"
 
-    assert _ids(api.get(path, {"outcome": "refused"})) == [old.pk]
-    assert _ids(api.get(path, {"station": there.code})) == [new.pk]
-    assert _ids(api.get(path, {"station": "nowhere"})) == []
+    assert ids(api.get(path, {"outcome": "refused"})) == [old.pk]
+    assert ids(api.get(path, {"station": there.code})) == [new.pk]
+    assert ids(api.get(path, {"station": "nowhere"})) == []
     since = (NOW - datetime.timedelta(days=1)).isoformat()
-    assert _ids(api.get(path, {"since": since})) == [new.pk]
-    assert _ids(api.get(path, {"synced_since": since})) == [old.pk, new.pk]
-    assert _ids(api.get(path, {"sort": "recorded_at"})) == [old.pk, new.pk]
+    assert ids(api.get(path, {"since": since})) == [new.pk]
+    assert ids(api.get(path, {"synced_since": since})) == [old.pk, new.pk]
+    assert ids(api.get(path, {"sort": "recorded_at"})) == [old.pk, new.pk]
     assert api.get(path, {"outcome": "delighted"}).status_code == 422
 
 
@@ -136,9 +132,9 @@ def test_a_time_without_offset_is_read_in_the_servers_time_zone(campaign, api):
     recorded = datetime.datetime(2027, 3, 1, 10, 0, tzinfo=datetime.UTC)  # 11:00 in Paris
     visit = VisitFactory(door=DoorFactory(turf=TurfFactory(canvass=canvass)), recorded_at=recorded)
     path = f"/api/v1/canvassing/{canvass.pk}/visits"
-    assert _ids(api.get(path, {"since": "2027-03-01T10:30:00"})) == [visit.pk]
-    assert _ids(api.get(path, {"since": "2027-03-01T11:30:00"})) == []
-    assert _ids(api.get(path, {"since": "2027-03-01T10:30:00+00:00"})) == []
+    assert ids(api.get(path, {"since": "2027-03-01T10:30:00"})) == [visit.pk]
+    assert ids(api.get(path, {"since": "2027-03-01T11:30:00"})) == []
+    assert ids(api.get(path, {"since": "2027-03-01T10:30:00+00:00"})) == []
 
 
 def test_erased_people_leave_their_visits_anonymous(campaign, api):

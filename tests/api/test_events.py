@@ -16,7 +16,7 @@ from suffrage.core.models import AuditLog
 from suffrage.engagement.models import RSVP, Event
 from suffrage.messaging.models import Notice
 from suffrage.people.models import ConsentEvent, Person
-from tests.api.conftest import ApiClient
+from tests.api.conftest import ApiClient, ids
 from tests.factories import (
     ApiTokenFactory,
     ConsentWordingFactory,
@@ -29,11 +29,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-
-
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 def test_the_choices_in_the_schema_are_the_models():
@@ -56,7 +51,7 @@ def test_events_are_listed_with_their_counts(campaign, other_campaign, api):
     assert (counted["going"], counted["going_seats"], counted["waiting"], counted["cancelled"]) == (1, 3, 1, 1)
     assert counted["checked_in"] == 1 and counted["seats_left"] == 7
     assert body["results"][1]["seats_left"] is None
-    assert _ids(api.get("/api/v1/events", {"sort": "starts_at"})) == [sooner.pk, later.pk]
+    assert ids(api.get("/api/v1/events", {"sort": "starts_at"})) == [sooner.pk, later.pk]
 
 
 def test_events_filter_by_time_and_status_and_sort(campaign, api):
@@ -69,10 +64,10 @@ def test_events_filter_by_time_and_status_and_sort(campaign, api):
     upcoming = EventFactory(campaign=campaign, title="B")
     draft = EventFactory(campaign=campaign, status="draft", title="A")
 
-    assert _ids(api.get("/api/v1/events", {"when": "past"})) == [past.pk]
-    assert set(_ids(api.get("/api/v1/events", {"when": "upcoming"}))) == {upcoming.pk, draft.pk}
-    assert _ids(api.get("/api/v1/events", {"status": "draft"})) == [draft.pk]
-    assert _ids(api.get("/api/v1/events", {"sort": "-title"})) == [past.pk, upcoming.pk, draft.pk]
+    assert ids(api.get("/api/v1/events", {"when": "past"})) == [past.pk]
+    assert set(ids(api.get("/api/v1/events", {"when": "upcoming"}))) == {upcoming.pk, draft.pk}
+    assert ids(api.get("/api/v1/events", {"status": "draft"})) == [draft.pk]
+    assert ids(api.get("/api/v1/events", {"sort": "-title"})) == [past.pk, upcoming.pk, draft.pk]
     refused = api.get("/api/v1/events", {"sort": "secret"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "query.sort"
     assert api.get("/api/v1/events", {"status": "maybe"}).status_code == 422
@@ -122,11 +117,11 @@ def test_rsvps_are_listed_without_their_ticket(campaign, api):
     row = body["results"][0]
     assert row["person_id"] == coming.person_id and row["status"] == "going" and row["checked_in"] is True
     assert row["consents"] == {"email": 3} and coming.token not in str(body)
-    assert _ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"status": "waitlist"})) == [waiting.pk]
-    assert _ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"checked_in": "false"})) == [waiting.pk]
-    assert _ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"sort": "-created_at"})) == [waiting.pk, coming.pk]
+    assert ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"status": "waitlist"})) == [waiting.pk]
+    assert ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"checked_in": "false"})) == [waiting.pk]
+    assert ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"sort": "-created_at"})) == [waiting.pk, coming.pk]
     since = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
-    assert _ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"since": since})) == []
+    assert ids(api.get(f"/api/v1/events/{event.pk}/rsvps", {"since": since})) == []
 
 
 def test_an_rsvp_of_another_event_is_a_404(campaign, api):

@@ -14,6 +14,7 @@ from suffrage.api.rest.mailings import MailingChannel, MailingStatus
 from suffrage.messaging import selectors
 from suffrage.messaging.models import Link, Mailing, TrackingEvent
 from suffrage.texting.selectors import sms_report
+from tests.api.conftest import ids
 from tests.factories import (
     DeliveryFactory,
     MailingFactory,
@@ -26,11 +27,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-
-
-def _ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 def test_the_choices_in_the_schema_are_the_models():
@@ -47,10 +43,10 @@ def test_email_and_sms_mailings_are_listed_together(campaign, other_campaign, ap
 
     assert body["count"] == 2 and [row["id"] for row in body["results"]] == [email.pk, sms.pk]
     assert body["results"][1]["channel"] == "sms" and body["results"][0]["segment_id"] == email.segment_id
-    assert _ids(api.get("/api/v1/mailings", {"sort": "-created_at"})) == [sms.pk, email.pk]
-    assert _ids(api.get("/api/v1/mailings", {"channel": "email"})) == [email.pk]
-    assert _ids(api.get("/api/v1/mailings", {"status": "sent"})) == [sms.pk]
-    assert _ids(api.get("/api/v1/mailings", {"sort": "name"})) == [email.pk, sms.pk]
+    assert ids(api.get("/api/v1/mailings", {"sort": "-created_at"})) == [sms.pk, email.pk]
+    assert ids(api.get("/api/v1/mailings", {"channel": "email"})) == [email.pk]
+    assert ids(api.get("/api/v1/mailings", {"status": "sent"})) == [sms.pk]
+    assert ids(api.get("/api/v1/mailings", {"sort": "name"})) == [email.pk, sms.pk]
     assert api.get("/api/v1/mailings", {"channel": "fax"}).status_code == 422
 
 

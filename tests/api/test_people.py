@@ -19,6 +19,7 @@ from suffrage.core.models import AuditLog
 from suffrage.people.models import ConsentEvent, CustomField, Person, PersonEmail
 from suffrage.privacy.erasure import person_erase
 from suffrage.privacy.services import suppression_add
+from tests.api.conftest import ids
 from tests.factories import (
     CustomFieldFactory,
     PersonEmailFactory,
@@ -33,11 +34,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 PEOPLE = "/api/v1/people"
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [person["id"] for person in response.json()["results"]]
 
 
 def error_fields(response) -> list[str]:
